@@ -1,0 +1,66 @@
+using System.Runtime.InteropServices;
+
+namespace DaemonThreads.Internal;
+
+/// <summary>Reads the operating system's id of the calling thread (Python's <c>get_native_id()</c>).</summary>
+/// <remarks>
+/// The call is a system call (about 1 µs on the reference VM), so each thread reads it once, when it starts, and
+/// caches it; the runtime's own <c>Thread.CurrentOSThreadId</c> is not public.
+/// </remarks>
+internal static partial class NativeThread
+{
+    /// <summary>Gets the OS thread id of the calling thread, or <see langword="null"/> on a platform without one.</summary>
+    internal static long? CurrentId()
+    {
+        try
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                return Linux.gettid();
+            }
+
+            if (OperatingSystem.IsWindows())
+            {
+                return Windows.GetCurrentThreadId();
+            }
+
+            if (OperatingSystem.IsMacOS() || OperatingSystem.IsIOS() || OperatingSystem.IsTvOS() || OperatingSystem.IsMacCatalyst())
+            {
+                return Apple.pthread_threadid_np(IntPtr.Zero, out ulong id) == 0 ? (long)id : null;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // An old libc without gettid(): there is no cheap portable fallback, so the id stays unknown.
+            return null;
+        }
+        catch (DllNotFoundException)
+        {
+            return null;
+        }
+
+        return null;
+    }
+
+    /// <summary>Gets the OS thread id of the process's main thread when it can be known from another thread.</summary>
+    /// <remarks>On Linux the main thread's id is the process id; elsewhere it is read when the main thread first uses the library.</remarks>
+    internal static long? MainThreadIdFromOtherThread() => OperatingSystem.IsLinux() ? Environment.ProcessId : null;
+
+    private static partial class Linux
+    {
+        [LibraryImport("libc", EntryPoint = "gettid")]
+        internal static partial int gettid();
+    }
+
+    private static partial class Windows
+    {
+        [LibraryImport("kernel32", EntryPoint = "GetCurrentThreadId")]
+        internal static partial uint GetCurrentThreadId();
+    }
+
+    private static partial class Apple
+    {
+        [LibraryImport("libSystem.dylib", EntryPoint = "pthread_threadid_np")]
+        internal static partial int pthread_threadid_np(IntPtr thread, out ulong threadId);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Runtime.InteropServices;
+
+namespace DaemonThreads.Internal;
+
+/// <summary>SIGTERM, SIGINT and SIGHUP: run the exit sequence and exit with 128 + the signal number.</summary>
+/// <remarks>
+/// .NET 10 kills the process on SIGTERM without running anything (dotnet/runtime PR #115494), so the promise
+/// "non-daemon work finishes" needs a <see cref="PosixSignalRegistration"/> that cancels the default action.
+/// Registrations run newest first and all of them run; ours returns at once (the sequence runs on its own thread),
+/// so an application's own handler runs too whichever was registered first.
+/// </remarks>
+internal static class SignalHandlers
+{
+    private static readonly object s_lock = new();
+    private static PosixSignalRegistration[]? s_registrations;
+    private static int s_signals;
+
+    internal static bool Installed
+    {
+        get
+        {
+            lock (s_lock)
+            {
+                return s_registrations is not null;
+            }
+        }
+    }
+
+    internal static void Install()
+    {
+        lock (s_lock)
+        {
+            if (s_registrations is not null)
+            {
+                return;
+            }
+
+            var registrations = new List<PosixSignalRegistration>(3);
+            foreach (PosixSignal signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
+            {
+                try
+                {
+                    registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
+                }
+                catch (PlatformNotSupportedException)
+                {
+                    // This platform has no such signal (a browser, a mobile OS): there is nothing to handle.
+                    continue;
+                }
+            }
+
+            s_registrations = [.. registrations];
+        }
+    }
+
+    internal static void Uninstall()
+    {
+        lock (s_lock)
+        {
+            if (s_registrations is null)
+            {
+                return;
+            }
+
+            foreach (PosixSignalRegistration registration in s_registrations)
+            {
+                registration.Dispose();
+            }
+
+            s_registrations = null;
+        }
+    }
+
+    /// <summary>Gets the conventional exit code for a signal: 128 + its number (143, 130, 129).</summary>
+    internal static int ExitCode(PosixSignal signal) => 128 + signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGQUIT => 3,
+        _ => 15,
+    };
+
+    private static void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        int exitCode = ExitCode(context.Signal);
+        ShutdownCoordinator coordinator = ExitRegistry.Coordinator;
+        if (Interlocked.Increment(ref s_signals) == 1 && !coordinator.HasStarted)
+        {
+            ShutdownTrigger trigger = context.Signal switch
+            {
+                PosixSignal.SIGINT => ShutdownTrigger.SigInt,
+                PosixSignal.SIGHUP => ShutdownTrigger.SigHup,
+                _ => ShutdownTrigger.SigTerm,
+            };
+            int code = coordinator.ClaimExitCode(exitCode);
+
+            // Not inline: the signal handlers of the application still have to run, and the sequence may wait long.
+            var runner = new Thread(() =>
+            {
+                coordinator.Shutdown(trigger);
+                Environment.Exit(coordinator.ExitCodeOverride ?? code);
+            })
+            {
+                IsBackground = true,
+                Name = "DaemonThreads exit",
+            };
+            runner.UnsafeStart();
+            return;
+        }
+
+        // A second signal, or a signal while another path runs the sequence: stop waiting, report, exit.
+        coordinator.StopWaiting(exitCode);
+    }
+}

@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace DaemonThreads.Internal;
+
+/// <summary>
+/// The live threads: started <see cref="DaemonThread"/>s that have not finished, and adopted dummies. The exit
+/// sequence counts and waits on it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Started threads sit in an intrusive doubly linked list (the links are fields of <see cref="DaemonThread"/>),
+/// so adding and removing allocate nothing and cost O(1) under one short lock. That lock is held for a few
+/// pointer writes per start and per finish, which is negligible next to creating an OS thread, so starters on
+/// many threads are not serialised in any way that shows. <see cref="Snapshot"/> copies the list under the same
+/// lock: a starter waits at most for one copy.
+/// </para>
+/// <para>
+/// A finished thread unlinks itself at the end of its body, whether or not anybody joins it, so the registry
+/// never keeps a finished thread alive (CPython's <c>test_leak_without_join</c>). Dummies (foreign threads) are
+/// kept in a separate small list and dropped lazily, when a reader finds their OS thread dead.
+/// </para>
+/// <para>
+/// While a shutdown waits, every change that can end its wait (a non-daemon thread finishing or being exempted,
+/// a daemon thread finishing, a stop request) pulses the lock's monitor: the waiter wakes on the change, it
+/// never polls.
+/// </para>
+/// </remarks>
+internal sealed class ThreadRegistry
+{
+    /// <summary>The registry of the process, which every <see cref="DaemonThread"/> registers with.</summary>
+    internal static readonly ThreadRegistry Default = new();
+
+    private readonly object _lock = new();
+    private readonly List<DaemonThread> _dummies = [];
+    private DaemonThread? _head;
+    private DaemonThread? _tail;
+    private int _count;
+    private int _nonDaemonToJoin;
+    private int _daemonLive;
+    private int _nonDaemonLive;
+    private bool _pulseOnChange;
+    private bool _pastPointOfNoReturn;
+    private List<DaemonThread>? _finishedNonDaemon;
+
+    /// <summary>Gets the lock whose monitor shutdown waits on.</summary>
+    internal object SyncRoot => _lock;
+
+    /// <summary>Gets a value indicating whether the point of no return has passed (non-daemon starts are refused).</summary>
+    internal bool PastPointOfNoReturn => Volatile.Read(ref _pastPointOfNoReturn);
+
+    /// <summary>Adds a thread that is about to start.</summary>
+    /// <exception cref="ThreadStateException">A non-daemon thread is started after the point of no return.</exception>
+    internal void Add(DaemonThread thread)
+    {
+        lock (_lock)
+        {
+            if (_pastPointOfNoReturn && !thread.IsDaemon)
+            {
+                throw new ThreadStateException(
+                    "can't create new thread at interpreter shutdown: the exit sequence has passed its point of no return, " +
+                    "so nothing would wait for this non-daemon thread. Start it before shutdown, or make it a daemon thread.");
+            }
+
+            Debug.Assert(!thread.Linked, "a thread is added once");
+            // Appended at the tail, so that Enumerate lists threads in start order, as CPython does.
+            thread.RegistryPrev = _tail;
+            if (_tail is not null)
+            {
+                _tail.RegistryNext = thread;
+            }
+            else
+            {
+                _head = thread;
+            }
+
+            _tail = thread;
+            thread.Linked = true;
+            _count++;
+            if (thread.IsDaemon)
+            {
+                _daemonLive++;
+            }
+            else
+            {
+                _nonDaemonLive++;
+                _nonDaemonToJoin++;
+            }
+        }
+    }
+
+    /// <summary>Removes a thread whose body has finished (or whose start failed).</summary>
+    internal void Remove(DaemonThread thread)
+    {
+        lock (_lock)
+        {
+            if (!thread.Linked)
+            {
+                return;
+            }
+
+            if (thread.RegistryPrev is not null)
+            {
+                thread.RegistryPrev.RegistryNext = thread.RegistryNext;
+            }
+            else
+            {
+                _head = thread.RegistryNext;
+            }
+
+            if (thread.RegistryNext is not null)
+            {
+                thread.RegistryNext.RegistryPrev = thread.RegistryPrev;
+            }
+            else
+            {
+                _tail = thread.RegistryPrev;
+            }
+
+            thread.RegistryPrev = null;
+            thread.RegistryNext = null;
+            thread.Linked = false;
+            _count--;
+            if (thread.IsDaemon)
+            {
+                _daemonLive--;
+            }
+            else
+            {
+                _nonDaemonLive--;
+                if (!thread.Exempt)
+                {
+                    _nonDaemonToJoin--;
+                }
+
+                _finishedNonDaemon?.Add(thread);
+            }
+
+            if (_pulseOnChange)
+            {
+                Monitor.PulseAll(_lock);
+            }
+        }
+    }
+
+    /// <summary>Reads the live thread counts for the <c>daemonthreads.thread.count</c> instrument.</summary>
+    internal Measurement<int>[] LiveMeasurements()
+    {
+        int daemon, nonDaemon;
+        lock (_lock)
+        {
+            daemon = _daemonLive;
+            nonDaemon = _nonDaemonLive;
+        }
+
+        return
+        [
+            new Measurement<int>(daemon, new KeyValuePair<string, object?>(DaemonThreadsMetrics.DaemonTag, DaemonThreadsMetrics.Boxed(true))),
+            new Measurement<int>(nonDaemon, new KeyValuePair<string, object?>(DaemonThreadsMetrics.DaemonTag, DaemonThreadsMetrics.Boxed(false))),
+        ];
+    }
+
+    /// <summary>Adds a dummy for a foreign thread.</summary>
+    internal void AddDummy(DaemonThread dummy)
+    {
+        lock (_lock)
+        {
+            _dummies.Add(dummy);
+        }
+    }
+
+    /// <summary>Takes a running non-daemon thread out of the join: it called the exit itself and must not be waited for.</summary>
+    internal void Exempt(DaemonThread thread)
+    {
+        lock (_lock)
+        {
+            if (thread.Exempt)
+            {
+                return;
+            }
+
+            thread.Exempt = true;
+            if (thread.Linked && !thread.IsDaemon)
+            {
+                _nonDaemonToJoin--;
+                if (_pulseOnChange)
+                {
+                    Monitor.PulseAll(_lock);
+                }
+            }
+        }
+    }
+
+    /// <summary>Gets the number of live threads, the main thread included (Python's <c>active_count()</c>).</summary>
+    internal int ActiveCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return 1 + _count + PruneDummies();
+            }
+        }
+    }
+
+    /// <summary>Copies the live threads: the main thread first, then started threads, then live dummies.</summary>
+    internal List<DaemonThread> Snapshot(DaemonThread main)
+    {
+        lock (_lock)
+        {
+            int dummies = PruneDummies();
+            var list = new List<DaemonThread>(1 + _count + dummies) { main };
+            for (DaemonThread? t = _head; t is not null; t = t.RegistryNext)
+            {
+                list.Add(t);
+            }
+
+            list.AddRange(_dummies);
+            return list;
+        }
+    }
+
+    /// <summary>Starts recording finished non-daemon threads and pulsing waiters; the first step of shutdown.</summary>
+    internal void BeginShutdown()
+    {
+        lock (_lock)
+        {
+            _pulseOnChange = true;
+            _finishedNonDaemon ??= [];
+        }
+    }
+
+    /// <summary>Wakes every shutdown waiter so that it re-reads its stop condition.</summary>
+    internal void PulseWaiters()
+    {
+        lock (_lock)
+        {
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>
+    /// Waits until at most <paramref name="leave"/> non-daemon threads that must be joined are left, the deadline
+    /// passes, or <paramref name="stop"/> returns <see langword="true"/>.
+    /// </summary>
+    /// <returns><see langword="true"/> when the count was reached.</returns>
+    internal bool WaitForNonDaemon(int leave, Deadline deadline, Func<bool> stop)
+        => WaitUntil(() => _nonDaemonToJoin <= leave, deadline, stop);
+
+    /// <summary>Waits until no daemon thread is running, the deadline passes, or <paramref name="stop"/> returns <see langword="true"/>.</summary>
+    internal bool WaitForDaemons(Deadline deadline, Func<bool> stop)
+        => WaitUntil(() => _daemonLive == 0, deadline, stop);
+
+    /// <summary>
+    /// Marks the point of no return and returns, in one atomic step, what is still running: non-daemon threads
+    /// (not exempted) and daemon threads; and which non-daemon threads finished since shutdown began.
+    /// </summary>
+    internal (List<DaemonThread> Joined, List<DaemonThread> NonDaemon, List<DaemonThread> Daemon) PassPointOfNoReturn()
+    {
+        lock (_lock)
+        {
+            Volatile.Write(ref _pastPointOfNoReturn, true);
+            var nonDaemon = new List<DaemonThread>();
+            var daemon = new List<DaemonThread>();
+            for (DaemonThread? t = _head; t is not null; t = t.RegistryNext)
+            {
+                if (t.IsDaemon)
+                {
+                    daemon.Add(t);
+                }
+                else if (!t.Exempt)
+                {
+                    nonDaemon.Add(t);
+                }
+            }
+
+            var joined = _finishedNonDaemon is null ? [] : new List<DaemonThread>(_finishedNonDaemon);
+            _finishedNonDaemon = null;
+            return (joined, nonDaemon, daemon);
+        }
+    }
+
+    private bool WaitUntil(Func<bool> done, Deadline deadline, Func<bool> stop)
+    {
+        lock (_lock)
+        {
+            while (!done())
+            {
+                if (stop())
+                {
+                    return false;
+                }
+
+                int wait = deadline.RemainingMilliseconds();
+                if (wait == 0)
+                {
+                    return false;
+                }
+
+                // Bounded by the caller's deadline, or deliberately infinite when the user chose an infinite
+                // JoinTimeout; every change to the counts pulses this monitor.
+                Monitor.Wait(_lock, wait);
+            }
+
+            return true;
+        }
+    }
+
+    // Drops dummies whose OS thread has ended (CPython 3.13+ removes them when the foreign thread exits).
+    private int PruneDummies()
+    {
+        _dummies.RemoveAll(static d => !d.IsAlive);
+        return _dummies.Count;
+    }
+}

@@ -1,0 +1,55 @@
+namespace DaemonThreads;
+
+/// <summary>
+/// Tells what the shutdown sequence did: which threads it joined, which it gave up on, which hooks failed.
+/// </summary>
+/// <remarks>
+/// Python has no equivalent; CPython abandons daemon threads without a word. A report is immutable and safe to
+/// share between threads. The same instance is returned by every call to <see cref="ExitRegistry.Shutdown()"/>
+/// once the sequence has finished.
+/// </remarks>
+public sealed class ShutdownReport
+{
+    internal ShutdownReport(
+        ShutdownTrigger trigger,
+        IReadOnlyList<DaemonThread> joined,
+        IReadOnlyList<DaemonThread> timedOut,
+        IReadOnlyList<DaemonThread> abandoned,
+        IReadOnlyList<Exception> hookErrors,
+        TimeSpan elapsed,
+        bool isComplete)
+    {
+        Trigger = trigger;
+        Joined = joined;
+        TimedOut = timedOut;
+        Abandoned = abandoned;
+        HookErrors = hookErrors;
+        Elapsed = elapsed;
+        IsComplete = isComplete;
+    }
+
+    /// <summary>Gets the exit path that started the sequence.</summary>
+    public ShutdownTrigger Trigger { get; }
+
+    /// <summary>Gets the non-daemon threads that finished while the sequence waited for them.</summary>
+    public IReadOnlyList<DaemonThread> Joined { get; }
+
+    /// <summary>Gets the non-daemon threads still running when the wait ended (its deadline passed, or a second signal stopped it).</summary>
+    public IReadOnlyList<DaemonThread> TimedOut { get; }
+
+    /// <summary>Gets the daemon threads still running at the point of no return; the process drops them when it exits.</summary>
+    public IReadOnlyList<DaemonThread> Abandoned { get; }
+
+    /// <summary>Gets the exceptions thrown by hooks (and by <see cref="ExitRegistry.ShuttingDown"/> callbacks), in the order they were thrown.</summary>
+    public IReadOnlyList<Exception> HookErrors { get; }
+
+    /// <summary>Gets the time the sequence took, from its first step to the point of no return.</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether the sequence had finished when this report was made. It is
+    /// <see langword="false"/> only for the provisional report that <see cref="ExitRegistry.Shutdown()"/> returns when a hook calls
+    /// it while the sequence is still running.
+    /// </summary>
+    public bool IsComplete { get; }
+}
