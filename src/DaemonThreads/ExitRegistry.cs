@@ -92,6 +92,18 @@ public static class ExitRegistry
         }
     }
 
+    /// <summary>Gets or sets the callback that receives the shutdown report and hook failures instead of stderr.</summary>
+    /// <value>Default <see langword="null"/>: hook failures and the report's timed-out and abandoned threads are written to stderr.</value>
+    /// <remarks>
+    /// For hosts that log (the DaemonThreads.Hosting package routes it to <c>ILogger</c>). It is called once, at the
+    /// point of no return, on the thread running the sequence; an exception it throws is written to stderr.
+    /// </remarks>
+    public static Action<ShutdownReport>? ReportHandler
+    {
+        get => Coordinator.ReportSink;
+        set => Coordinator.ReportSink = value;
+    }
+
     internal static ShutdownCoordinator Coordinator { get; }
 
     /// <summary>Registers a hook that runs after the non-daemon threads are joined; hooks run newest first.</summary>
