@@ -44,6 +44,53 @@ public class DaemonThreadRegistryTests
     }
 
     [Fact]
+    public void JoinAndToString_WhileStartIsStillStartingTheOsThread_WaitAndSayInitial()
+    {
+        using var inStart = new ManualResetEventSlim();
+        using var proceed = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var thread = new DaemonThread(() => release.Wait(TestTimeouts.Unexpected), name: "starting", isDaemon: true);
+        var starter = new DaemonThread(thread.Start, isDaemon: true);
+        Exception? timedJoinFailure = null;
+        bool joinedEarly = true;
+        string reprWhileStarting;
+        DaemonThread.StartThreadOverrideForTests = t =>
+        {
+            inStart.Set();
+            proceed.Wait(TestTimeouts.Unexpected);
+            t.Start();
+        };
+        try
+        {
+            starter.Start();
+            inStart.Wait(TestTimeouts.Unexpected).Should().BeTrue();
+
+            reprWhileStarting = thread.ToString();
+            try
+            {
+                joinedEarly = thread.Join(TimeSpan.Zero);
+            }
+            catch (Exception ex)
+            {
+                timedJoinFailure = ex;
+            }
+        }
+        finally
+        {
+            proceed.Set();
+            starter.Join(TestTimeouts.Unexpected).Should().BeTrue();
+            DaemonThread.StartThreadOverrideForTests = null;
+        }
+
+        release.Set();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        reprWhileStarting.Should().NotContain("stopped", "a thread that has not run yet has not stopped").And.Contain("initial");
+        timedJoinFailure.Should().BeNull("a join racing with Start waits for the start instead of failing");
+        joinedEarly.Should().BeFalse("the thread had not even started");
+    }
+
+    [Fact]
     public void ActiveCount_EqualsEnumerateCount()
     {
         using var release = new ManualResetEventSlim();
