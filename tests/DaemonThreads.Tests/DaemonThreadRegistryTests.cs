@@ -51,13 +51,32 @@ public class DaemonThreadRegistryTests
         using var release = new ManualResetEventSlim();
         var thread = new DaemonThread(() => release.Wait(TestTimeouts.Unexpected), name: "starting", isDaemon: true);
         var starter = new DaemonThread(thread.Start, isDaemon: true);
-        Exception? timedJoinFailure = null;
+        Exception? timedJoinFailure = null, blockingJoinFailure = null;
         bool joinedEarly = true;
+        using var joinerWaiting = new ManualResetEventSlim();
+        var joiner = new DaemonThread(
+            () =>
+            {
+                joinerWaiting.Set();
+                try
+                {
+                    thread.Join();
+                }
+                catch (Exception ex)
+                {
+                    blockingJoinFailure = ex;
+                }
+            },
+            isDaemon: true);
         string reprWhileStarting;
         DaemonThread.StartThreadOverrideForTests = t =>
         {
-            inStart.Set();
-            proceed.Wait(TestTimeouts.Unexpected);
+            if (t.Name == "starting")
+            {
+                inStart.Set();
+                proceed.Wait(TestTimeouts.Unexpected);
+            }
+
             t.Start();
         };
         try
@@ -74,6 +93,9 @@ public class DaemonThreadRegistryTests
             {
                 timedJoinFailure = ex;
             }
+
+            joiner.Start();
+            joinerWaiting.Wait(TestTimeouts.Unexpected).Should().BeTrue();
         }
         finally
         {
@@ -84,7 +106,9 @@ public class DaemonThreadRegistryTests
 
         release.Set();
         thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        joiner.Join(TestTimeouts.Unexpected).Should().BeTrue("the blocking join returns once the started thread ends");
 
+        blockingJoinFailure.Should().BeNull();
         reprWhileStarting.Should().NotContain("stopped", "a thread that has not run yet has not stopped").And.Contain("initial");
         timedJoinFailure.Should().BeNull("a join racing with Start waits for the start instead of failing");
         joinedEarly.Should().BeFalse("the thread had not even started");
