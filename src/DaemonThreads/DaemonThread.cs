@@ -48,6 +48,7 @@ public class DaemonThread
     private int _managedThreadId; // 0: not started
     private long _nativeThreadId; // 0: not yet known
     private bool _nativeIdRecorded;
+    private bool _osStarted; // the OS thread has been started (state Started alone is published just before that)
     private bool _bodyFinished;
     private TaskCompletionSource? _completion;
 
@@ -104,6 +105,7 @@ public class DaemonThread
         _managedThreadId = managedThreadId;
         _nativeThreadId = nativeThreadId ?? 0;
         _nativeIdRecorded = true;
+        _osStarted = true;
     }
 
     private enum ThreadKind
@@ -340,11 +342,21 @@ public class DaemonThread
             {
                 _thread = null;
                 _managedThreadId = 0;
+                Volatile.Write(ref _state, StateInitial);
+
+                // Wakes NativeThreadId readers and joiners that raced with this Start: they see it never started.
                 Monitor.PulseAll(_lock);
             }
 
-            Volatile.Write(ref _state, StateInitial);
             throw;
+        }
+
+        lock (_lock)
+        {
+            // Race: between publishing StateStarted and here, a joiner on another thread may be waiting for the OS
+            // thread to exist (Thread.Join on an unstarted Thread throws); wake it.
+            _osStarted = true;
+            Monitor.PulseAll(_lock);
         }
 
         DaemonThreadsMetrics.ThreadStarted(_isDaemon);
@@ -374,6 +386,7 @@ public class DaemonThread
                 "' was abandoned by the exit sequence and may never end. Use Join(TimeSpan) for a bounded wait.");
         }
 
+        WaitUntilOsStarted(Deadline.Infinite);
         _thread!.Join();
     }
 
@@ -396,7 +409,8 @@ public class DaemonThread
             return ExitRegistry.Coordinator.WaitMainStopped(timeout);
         }
 
-        return _thread!.Join(timeout);
+        Deadline deadline = Deadline.After(timeout);
+        return WaitUntilOsStarted(deadline) && _thread!.Join(deadline.RemainingMilliseconds());
     }
 
     /// <summary>Returns a task that completes when the thread's body and exception hook have finished.</summary>
@@ -433,7 +447,9 @@ public class DaemonThread
     /// <remarks>Python equivalent: <c>repr(thread)</c>. A subclass shows its own type name, as in Python.</remarks>
     public override string ToString()
     {
-        string status = Volatile.Read(ref _state) != StateStarted ? "initial" : IsAlive ? "started" : "stopped";
+        // "initial" until the OS thread exists (CPython: until _started is set), so that a thread Start() is still
+        // starting never shows as "stopped".
+        string status = Volatile.Read(ref _state) != StateStarted || !Volatile.Read(ref _osStarted) ? "initial" : IsAlive ? "started" : "stopped";
         if (_isDaemon)
         {
             status += " daemon";
@@ -555,6 +571,39 @@ public class DaemonThread
         StandardError.Write("Exception in thread " + name + ":" + Environment.NewLine + info.Exception + Environment.NewLine);
     }
 
+    /// <summary>Waits, within <paramref name="deadline"/>, until the OS thread of a started thread exists.</summary>
+    /// <returns><see langword="false"/> when the deadline passed first.</returns>
+    /// <exception cref="ThreadStateException">The Start() this raced with failed, so the thread was never started.</exception>
+    private bool WaitUntilOsStarted(Deadline deadline)
+    {
+        if (Volatile.Read(ref _osStarted))
+        {
+            return true;
+        }
+
+        lock (_lock)
+        {
+            // Bounded: Start() is between publishing StateStarted and starting the OS thread, and pulses either way.
+            while (!_osStarted && Volatile.Read(ref _state) == StateStarted)
+            {
+                int wait = deadline.RemainingMilliseconds();
+                if (wait == 0)
+                {
+                    return false;
+                }
+
+                Monitor.Wait(_lock, wait);
+            }
+
+            if (!_osStarted)
+            {
+                throw new ThreadStateException("cannot join thread before it is started: its Start() failed. Call Start() again first.");
+            }
+
+            return true;
+        }
+    }
+
     private void CheckJoinable()
     {
         if (_kind == ThreadKind.Dummy)
@@ -582,6 +631,7 @@ public class DaemonThread
         {
             _nativeThreadId = nativeId ?? 0;
             _nativeIdRecorded = true;
+            _osStarted = true;
             Monitor.PulseAll(_lock);
         }
 

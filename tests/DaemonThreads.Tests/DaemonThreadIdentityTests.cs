@@ -1,0 +1,428 @@
+using System.Runtime.CompilerServices;
+using DaemonThreads.Tests.Infrastructure;
+
+namespace DaemonThreads.Tests;
+
+/// <summary>SPEC 2.2, 2.6 and §1: Current, Main, Enumerate, dummies, ids and ToString.</summary>
+public class DaemonThreadIdentityTests
+{
+    // Ports CPython test_threading.ThreadTests.test_main_thread (B1 #21); the main-thread half runs in a child process.
+    [Fact]
+    public void Main_IsNamedMainThreadNonDaemonAliveAndDiffersFromWorkers()
+    {
+        DaemonThread main = DaemonThread.Main;
+        (DaemonThread current, int? id, bool isMain) = ThreadTestHelpers.OnDaemonThread(true,
+            () => (DaemonThread.Current, DaemonThread.Current.ManagedThreadId, ReferenceEquals(DaemonThread.Current, DaemonThread.Main)));
+
+        main.Name.Should().Be("MainThread");
+        main.IsDaemon.Should().BeFalse();
+        main.IsAlive.Should().BeTrue();
+        main.ManagedThreadId.Should().Be(1, "the runtime runs Main on the first managed thread");
+        main.Should().BeSameAs(DaemonThread.Main);
+        isMain.Should().BeFalse();
+        id.Should().NotBe(main.ManagedThreadId, "a worker's ident differs from main's");
+        current.Name.Should().NotBe("MainThread");
+    }
+
+    [Fact]
+    public void Current_InsideDaemonThread_IsThatThread()
+    {
+        DaemonThread? seen = null;
+        int? seenId = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                seen = DaemonThread.Current;
+                seenId = Environment.CurrentManagedThreadId;
+            },
+            isDaemon: true);
+
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        seen.Should().BeSameAs(thread);
+        thread.ManagedThreadId.Should().Be(seenId, "ManagedThreadId is the id of the OS thread that ran the body");
+    }
+
+    [Fact]
+    public void Current_OnMainProgramPoolThread_IsMain()
+    {
+        DaemonThread current = ThreadTestHelpers.OnMainProgram(() => DaemonThread.Current);
+
+        current.Should().BeSameAs(DaemonThread.Main, "pool code with no owner belongs to the main program");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Current_InTaskRunFromDaemonThreadBody_IsThatThreadAndChildrenInheritItsFlag(bool isDaemon)
+    {
+        DaemonThread? seen = null, seenAfterAwait = null;
+        bool? childDaemon = null, childAfterAwaitDaemon = null, onPool = null;
+        var thread = new DaemonThread(
+            () => Task.Run(async () =>
+            {
+                onPool = Thread.CurrentThread.IsThreadPoolThread;
+                seen = DaemonThread.Current;
+                childDaemon = new DaemonThread(() => { }).IsDaemon;
+                await Task.Yield();
+                seenAfterAwait = DaemonThread.Current;
+                childAfterAwaitDaemon = new DaemonThread(() => { }).IsDaemon;
+            }).Wait(TestTimeouts.Unexpected),
+            isDaemon: isDaemon);
+
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        onPool.Should().BeTrue();
+        seen.Should().BeSameAs(thread, "pool code belongs to the logical thread that started it");
+        seenAfterAwait.Should().BeSameAs(thread, "the owner flows through await");
+        childDaemon.Should().Be(isDaemon);
+        childAfterAwaitDaemon.Should().Be(isDaemon);
+    }
+
+    // Ports CPython test_threading.ThreadTests.test_ident_of_no_threading_threads (B1 #4) and test_foreign_thread (B1 #5)
+    [Fact]
+    public void Current_OnForeignThread_IsDaemonDummyListedWhileAlive()
+    {
+        using var release = new ManualResetEventSlim();
+        using var adopted = new ManualResetEventSlim();
+        DaemonThread? dummy = null;
+        int rawId = 0;
+        var raw = new Thread(() =>
+        {
+            rawId = Environment.CurrentManagedThreadId;
+            dummy = DaemonThread.Current;
+            adopted.Set();
+            release.Wait(TestTimeouts.Unexpected);
+        });
+        raw.Start();
+        adopted.Wait(TestTimeouts.Unexpected).Should().BeTrue();
+
+        try
+        {
+            dummy!.Name.Should().MatchRegex("^Dummy-[0-9]+$");
+            dummy.IsDaemon.Should().BeTrue();
+            dummy.IsAlive.Should().BeTrue();
+            dummy.ManagedThreadId.Should().Be(rawId, "the dummy's ident is the foreign thread's id");
+            dummy.NativeThreadId.Should().NotBeNull();
+            dummy.ToString().Should().MatchRegex(@"^<DaemonThread\(Dummy-[0-9]+, started daemon [0-9]+\)>$");
+            DaemonThread.Enumerate().Should().Contain(dummy);
+        }
+        finally
+        {
+            release.Set();
+            raw.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        }
+
+        dummy.IsAlive.Should().BeFalse("the foreign thread has ended");
+        DaemonThread.Enumerate().Should().NotContain(dummy, "a dummy leaves the list once its OS thread has ended");
+    }
+
+    [Fact]
+    public void Current_OnSameForeignThreadTwice_ReturnsTheSameDummy()
+    {
+        (DaemonThread first, DaemonThread second) = ThreadTestHelpers.OnRawThread(() => (DaemonThread.Current, DaemonThread.Current));
+
+        second.Should().BeSameAs(first);
+    }
+
+    // Ports CPython test_threading.ThreadTests.test_various_ops (+ _small_stack, _large_stack) (B1 #3)
+    [Theory]
+    [InlineData(0)]
+    [InlineData(256 * 1024)]
+    [InlineData(16 * 1024 * 1024)]
+    public void VariousOps_TenThreadsSharingASemaphore_HaveDistinctIdsAndPythonReprs(int maxStackSize)
+    {
+        using var semaphore = new SemaphoreSlim(3, 3);
+        using var release = new ManualResetEventSlim();
+        int running = 0, maxRunning = 0;
+        var threads = Enumerable.Range(0, 10).Select(i => new SemaphoreThread(semaphore, release, () =>
+        {
+            int now = Interlocked.Increment(ref running);
+            InterlockedMax(ref maxRunning, now);
+            Interlocked.Decrement(ref running);
+        }, maxStackSize)).ToList();
+
+        foreach (SemaphoreThread t in threads)
+        {
+            t.ManagedThreadId.Should().BeNull();
+            t.NativeThreadId.Should().BeNull();
+            t.ToString().Should().MatchRegex(@"^<SemaphoreThread\(.*, initial daemon\)>$");
+        }
+
+        threads.ForEach(t => t.Start());
+        var nativeIds = threads.Select(t => t.NativeThreadId).Append(DaemonThread.Main.NativeThreadId).ToList();
+        release.Set();
+        threads.ForEach(t => t.Join(TestTimeouts.Unexpected).Should().BeTrue());
+
+        nativeIds.Should().OnlyHaveUniqueItems().And.NotContainNulls("native ids are set at start, one per thread, main included");
+        maxRunning.Should().BeLessThanOrEqualTo(3);
+        foreach (SemaphoreThread t in threads)
+        {
+            t.IsAlive.Should().BeFalse();
+            t.ManagedThreadId.Should().NotBeNull().And.NotBe(0, "the ident is kept after the thread ended");
+            t.NativeThreadId.Should().NotBeNull();
+            t.ToString().Should().MatchRegex(@"^<SemaphoreThread\(.*, stopped daemon -?\d+\)>$");
+        }
+    }
+
+    // Ports CPython test_threading.ThreadTests.test_repr_daemon (B1 #16)
+    [Fact]
+    public void ToString_DaemonFlag_AppearsWhenSet()
+    {
+        var thread = new DaemonThread(() => { }, name: "worker", isDaemon: false);
+        string before = thread.ToString();
+
+        thread.IsDaemon = true;
+
+        before.Should().Be("<DaemonThread(worker, initial)>").And.NotContain("daemon)");
+        thread.ToString().Should().Be("<DaemonThread(worker, initial daemon)>");
+    }
+
+    [Fact]
+    public void ToString_Running_IsStartedWithId()
+    {
+        using var release = new ManualResetEventSlim();
+        var thread = new DaemonThread(() => release.Wait(TestTimeouts.Unexpected), name: "worker", isDaemon: true);
+        thread.Start();
+
+        try
+        {
+            thread.ToString().Should().Be($"<DaemonThread(worker, started daemon {thread.ManagedThreadId})>");
+        }
+        finally
+        {
+            release.Set();
+            thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        }
+
+        thread.ToString().Should().Be($"<DaemonThread(worker, stopped daemon {thread.ManagedThreadId})>");
+    }
+
+    [Fact]
+    public void ToString_Subclass_ShowsItsTypeName()
+    {
+        using var semaphore = new SemaphoreSlim(1, 1);
+        using var release = new ManualResetEventSlim(true);
+        var thread = new SemaphoreThread(semaphore, release, () => { }, 0) { Name = "sub" };
+
+        thread.ToString().Should().Be("<SemaphoreThread(sub, initial daemon)>");
+    }
+
+    [Fact]
+    public void ToString_Main_IsStartedNonDaemonWithIdOne()
+    {
+        DaemonThread.Main.ToString().Should().Be("<DaemonThread(MainThread, started 1)>");
+    }
+
+    // Ports CPython test_threading.ThreadTests.test_repr_stopped (B1 #26)
+    [Fact]
+    public void ToString_BodyReturnedNeverJoined_SaysStopped()
+    {
+        using var ended = new ManualResetEventSlim();
+        Thread? raw = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                raw = Thread.CurrentThread;
+                ended.Set();
+            },
+            name: "done",
+            isDaemon: false);
+        thread.Start();
+
+        ended.Wait(TestTimeouts.Unexpected).Should().BeTrue();
+        // The runtime's own join on the OS thread, not DaemonThread.Join: nothing in the library is told it ended.
+        raw!.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        thread.ToString().Should().Be($"<DaemonThread(done, stopped {thread.ManagedThreadId})>");
+        thread.IsAlive.Should().BeFalse();
+        thread.Join(TimeSpan.Zero).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Ids_BeforeStartNullAfterStartSetAndKeptAfterExit()
+    {
+        var thread = new DaemonThread(() => { }, isDaemon: true);
+        int? before = thread.ManagedThreadId;
+        long? nativeBefore = thread.NativeThreadId;
+
+        thread.Start();
+        int? during = thread.ManagedThreadId;
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        before.Should().BeNull();
+        nativeBefore.Should().BeNull();
+        during.Should().NotBeNull();
+        thread.ManagedThreadId.Should().Be(during);
+        thread.NativeThreadId.Should().NotBeNull().And.NotBe(DaemonThread.Main.NativeThreadId);
+    }
+
+    // Ports CPython test_threading.ThreadTests.test_enumerate_after_join (B1 #11)
+    [Fact]
+    public void Enumerate_AfterJoin_NeverListsTheJoinedThread()
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            var thread = new DaemonThread(() => { }, isDaemon: i % 2 == 0);
+            thread.Start();
+            thread.Join();
+
+            DaemonThread.Enumerate().Should().NotContain(thread);
+        }
+    }
+
+    [Fact]
+    public void Enumerate_ListsMainFirstAndStartedThreadsInStartOrder()
+    {
+        using var release = new ManualResetEventSlim();
+        var threads = Enumerable.Range(0, 5).Select(_ => new DaemonThread(() => release.Wait(TestTimeouts.Unexpected), isDaemon: true)).ToList();
+        var notStarted = new DaemonThread(() => { }, isDaemon: true);
+        threads.ForEach(t => t.Start());
+
+        try
+        {
+            IReadOnlyList<DaemonThread> list = DaemonThread.Enumerate();
+
+            list[0].Should().BeSameAs(DaemonThread.Main);
+            list.Where(threads.Contains).Should().Equal(threads, "threads are listed in start order");
+            list.Should().NotContain(notStarted);
+        }
+        finally
+        {
+            release.Set();
+            threads.ForEach(t => t.Join(TestTimeouts.Unexpected).Should().BeTrue());
+        }
+    }
+
+    [Fact]
+    public void Enumerate_ReturnsASnapshotTheCallerOwns()
+    {
+        IReadOnlyList<DaemonThread> first = DaemonThread.Enumerate();
+        var thread = new DaemonThread(() => { }, isDaemon: true);
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        first.Should().NotBeSameAs(DaemonThread.Enumerate());
+        first.Should().NotContain(thread);
+    }
+
+    // Ports CPython test_threading.ThreadTests.test_leak_without_join (B1 #32)
+    [Fact]
+    public void Enumerate_FinishedThreadNeverJoined_LeavesRegistryAndIsCollected()
+    {
+        WeakReference weak = StartUnjoinedThread();
+
+        CollectUntilDead(weak);
+
+        weak.IsAlive.Should().BeFalse("the registry keeps no strong reference to a finished thread");
+    }
+
+    // Ports CPython test_threading.ThreadTests.test_no_refcycle_through_target (B1 #14), concept: the .NET GC
+    // collects cycles, so the leak to rule out is a finished thread that is still referenced keeping its target
+    // (and everything the target captured) alive.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Join_FinishedThreadStillReferenced_DropsItsTargetAndCapturedState(bool targetEndsWithThreadExit)
+    {
+        (DaemonThread thread, WeakReference captured) = RunWithCapturedOwner(targetEndsWithThreadExit);
+
+        CollectUntilDead(captured);
+
+        captured.IsAlive.Should().BeFalse("the thread drops its target after running it");
+        thread.IsAlive.Should().BeFalse();
+        GC.KeepAlive(thread);
+    }
+
+    private static void CollectUntilDead(WeakReference weak)
+    {
+        // Not a timing loop: each round is a full blocking collection; a few rounds let finalizable objects go.
+        for (int i = 0; i < 5 && weak.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference StartUnjoinedThread()
+    {
+        using var ended = new ManualResetEventSlim();
+        Thread? raw = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                raw = Thread.CurrentThread;
+                ended.Set();
+            },
+            isDaemon: true);
+        thread.Start();
+        ended.Wait(TestTimeouts.Unexpected).Should().BeTrue();
+        raw!.Join(TestTimeouts.Unexpected).Should().BeTrue("the runtime's join, not DaemonThread.Join");
+        DaemonThread.Enumerate().Should().NotContain(thread, "a finished thread leaves the registry without being joined");
+        return new WeakReference(thread);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (DaemonThread Thread, WeakReference Captured) RunWithCapturedOwner(bool throwThreadExit)
+    {
+        var owner = new Owner();
+        owner.Thread = new DaemonThread(
+            () =>
+            {
+                owner.Ran = true;
+                if (throwThreadExit)
+                {
+                    throw new ThreadExitException();
+                }
+            },
+            isDaemon: true);
+        DaemonThread thread = owner.Thread;
+        thread.Start();
+        thread.Join();
+        owner.Ran.Should().BeTrue();
+        return (thread, new WeakReference(owner));
+    }
+
+    private static void InterlockedMax(ref int location, int value)
+    {
+        int seen = Volatile.Read(ref location);
+        while (value > seen)
+        {
+            int previous = Interlocked.CompareExchange(ref location, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    private sealed class Owner
+    {
+        public DaemonThread? Thread { get; set; }
+
+        public bool Ran { get; set; }
+    }
+
+    private sealed class SemaphoreThread(SemaphoreSlim semaphore, ManualResetEventSlim release, Action inside, int maxStackSize)
+        : DaemonThread(null, isDaemon: true, maxStackSize: maxStackSize)
+    {
+        protected override void Run()
+        {
+            release.Wait(TestTimeouts.Unexpected);
+            semaphore.Wait(TestTimeouts.Unexpected);
+            try
+            {
+                inside();
+            }
+            finally
+            {
+                semaphore.Release();
+            }
+        }
+    }
+}

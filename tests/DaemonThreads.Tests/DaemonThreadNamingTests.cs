@@ -1,0 +1,170 @@
+using DaemonThreads.Internal;
+using DaemonThreads.Tests.Infrastructure;
+
+namespace DaemonThreads.Tests;
+
+/// <summary>SPEC 2.3: generated names, one counter shared with dummies, the OS-visible name.</summary>
+/// <remarks>These tests pin the process-wide counter, so they run alone.</remarks>
+[Collection(GlobalState.Name)]
+public class DaemonThreadNamingTests
+{
+    public DaemonThreadNamingTests()
+    {
+        // The xunit worker thread is a foreign thread: adopt it now, so that its Dummy-N does not draw a number
+        // from a counter a test has just pinned.
+        _ = DaemonThread.Current;
+    }
+
+    // Ports CPython test_threading.ThreadTests.test_name (B1 #1)
+    [Fact]
+    public void Name_ExplicitOrGenerated_FollowsPythonRules()
+    {
+        var named = new DaemonThread(Target, name: "myname1", isDaemon: true);
+        var numeric = new DaemonThread(Target, name: 123.ToString(System.Globalization.CultureInfo.InvariantCulture), isDaemon: true);
+        ThreadNaming.SetNextNumberForTests(2);
+        var empty = new NamedSubclass(name: "");
+        ThreadNaming.SetNextNumberForTests(3);
+        var unset = new NamedSubclass();
+        ThreadNaming.SetNextNumberForTests(5);
+        var withTarget = new DaemonThread(Target, isDaemon: true);
+
+        named.Name.Should().Be("myname1", "an explicit name beats the target");
+        numeric.Name.Should().Be("123");
+        empty.Name.Should().Be("Thread-2", "an empty name is generated");
+        unset.Name.Should().Be("Thread-3");
+        withTarget.Name.Should().Be("Thread-5 (Target)");
+    }
+
+    [Fact]
+    public void Name_LambdaTarget_IsThreadNLambda()
+    {
+        ThreadNaming.SetNextNumberForTests(7);
+
+        var thread = new DaemonThread(() => { }, isDaemon: true);
+
+        thread.Name.Should().Be("Thread-7 (<lambda>)");
+    }
+
+    [Fact]
+    public void Name_LocalFunctionTarget_IsItsDeclaredName()
+    {
+        ThreadNaming.SetNextNumberForTests(8);
+        int calls = 0;
+        void Worker() => calls++;
+
+        var thread = new DaemonThread(Worker, isDaemon: true);
+
+        thread.Name.Should().Be("Thread-8 (Worker)");
+    }
+
+    [Fact]
+    public void Name_MethodGroupTarget_IsTheMethodName()
+    {
+        ThreadNaming.SetNextNumberForTests(9);
+
+        var staticTarget = new DaemonThread(Target, isDaemon: true);
+        var instanceTarget = new DaemonThread(new NamedSubclass().InstanceTarget, isDaemon: true);
+
+        staticTarget.Name.Should().Be("Thread-9 (Target)");
+        instanceTarget.Name.Should().Be("Thread-11 (InstanceTarget)", "the subclass constructed in between drew 10");
+    }
+
+    [Fact]
+    public void Name_ExplicitName_DrawsNoNumber()
+    {
+        ThreadNaming.SetNextNumberForTests(20);
+
+        var named = new DaemonThread(Target, name: "explicit", isDaemon: true);
+        var timerNamed = new DaemonTimer(TimeSpan.Zero, Target, name: "timer", isDaemon: true);
+        var next = new NamedSubclass();
+
+        named.Name.Should().Be("explicit");
+        timerNamed.Name.Should().Be("timer");
+        next.Name.Should().Be("Thread-20", "explicit names do not consume the counter");
+    }
+
+    [Fact]
+    public void Name_SubclassAndTimer_AreThreadNWithoutTarget()
+    {
+        ThreadNaming.SetNextNumberForTests(30);
+
+        var subclass = new NamedSubclass();
+        var timer = new DaemonTimer(TimeSpan.Zero, Target, isDaemon: true);
+
+        subclass.Name.Should().Be("Thread-30");
+        timer.Name.Should().Be("Thread-31", "a timer is a subclass: no target in its name, as Python's Timer");
+    }
+
+    [Fact]
+    public void Name_Dummies_ShareTheCounterWithThreads()
+    {
+        ThreadNaming.SetNextNumberForTests(40);
+
+        string dummy = ThreadTestHelpers.OnRawThread(() => DaemonThread.Current.Name);
+        var after = new NamedSubclass();
+
+        dummy.Should().Be("Dummy-40");
+        after.Name.Should().Be("Thread-41", "dummies and threads draw from one counter");
+    }
+
+    [Fact]
+    public void Name_Main_IsMainThread()
+    {
+        DaemonThread.Main.Name.Should().Be("MainThread");
+    }
+
+    [Fact]
+    public void Name_OsVisibleName_FollowsNameBeforeStartAndWhileRunning()
+    {
+        using var renamed = new ManualResetEventSlim();
+        using var firstRead = new ManualResetEventSlim();
+        string? atStart = null, afterRename = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                atStart = Thread.CurrentThread.Name;
+                firstRead.Set();
+                renamed.Wait(TestTimeouts.Unexpected);
+                afterRename = Thread.CurrentThread.Name;
+            },
+            name: "before",
+            isDaemon: true);
+        thread.Name = "set before start";
+
+        thread.Start();
+        firstRead.Wait(TestTimeouts.Unexpected).Should().BeTrue();
+        thread.Name = "renamed";
+        renamed.Set();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        atStart.Should().Be("set before start");
+        afterRename.Should().Be("renamed", "the OS-visible name follows Name while running");
+        thread.Name.Should().Be("renamed");
+    }
+
+    [Fact]
+    public void Name_SetAfterThreadEnded_ChangesNameOnly()
+    {
+        var thread = new DaemonThread(Target, name: "first", isDaemon: true);
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        thread.Name = "second";
+
+        thread.Name.Should().Be("second");
+        thread.ToString().Should().Contain("(second, stopped");
+    }
+
+    private static void Target()
+    {
+    }
+
+    private sealed class NamedSubclass(string? name = null) : DaemonThread(name, isDaemon: true)
+    {
+        public void InstanceTarget() => _ = Name;
+
+        protected override void Run()
+        {
+        }
+    }
+}
