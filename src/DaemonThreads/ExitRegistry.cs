@@ -140,7 +140,8 @@ public static class ExitRegistry
     /// <item>Join every non-daemon thread except the caller, re-scanning until none is left (threads started
     /// meanwhile are joined too), within one <see cref="JoinTimeout"/> deadline for the whole step.</item>
     /// <item>If <see cref="DaemonGracePeriod"/> is positive, give daemon threads up to that long in total to finish.</item>
-    /// <item>Run the at-exit hooks, newest first. A hook that throws is reported; the rest still run.</item>
+    /// <item>Run the at-exit hooks, newest first. A hook that throws is reported; the rest still run. Non-daemon threads
+    /// they started are joined within what is left of the <see cref="JoinTimeout"/> deadline.</item>
     /// <item>Point of no return: build the report; name timed-out and abandoned threads on stderr. From now on
     /// starting a non-daemon thread throws, and <see cref="DaemonThread.Join()"/> on a running daemon thread throws
     /// instead of hanging.</item>

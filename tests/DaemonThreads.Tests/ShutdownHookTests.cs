@@ -78,7 +78,7 @@ public class ShutdownHookTests
         ScenarioResult result = await ScenarioProcess.RunAsync("start-during-shutdown");
 
         result.ExitCode.Should().Be(0);
-        result.Stdout.Should().HaveCount(7);
+        result.Stdout.Should().HaveCount(8);
 
         // The three joined threads finish in an order set by their simulated work; all before the report.
         result.Stdout.Take(4).Should().BeEquivalentTo(["from-before-join OK", "thread2 OK", "24", "42"], "threads started by a before-join hook, by a thread during the join (CPython B2 #48) and by an at-exit hook (B8 #90) are joined");
@@ -91,6 +91,7 @@ public class ShutdownHookTests
 
         // CPython B1 #37 test_join_daemon_thread_in_finalization and #38 test_join_finished_daemon_thread_in_finalization.
         result.Stdout[6].Should().StartWith("join refused: cannot join thread at interpreter shutdown").And.EndWith("alive=True");
+        result.Stdout[7].Should().Be("all clear!", "joining a daemon that already finished still works");
         result.Stdout.Should().NotContain("must not run");
         result.StderrLines().Should().Equal([Abandoned("busy")]);
         result.Elapsed.Should().BeLessThan(Prompt, "the simulated work adds up to about 1.5 s");

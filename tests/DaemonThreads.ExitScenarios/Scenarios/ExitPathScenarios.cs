@@ -48,6 +48,44 @@ internal static class ExitPathScenarios
         return 0;
     }
 
+    // ExitRegistry.Exit from a daemon thread with a grace period: the grace step does not wait for the caller itself.
+    [Scenario("exit-from-daemon-grace")]
+    public static int ExitFromDaemonWithGracePeriod()
+    {
+        ExitRegistry.DaemonGracePeriod = TimeSpan.FromSeconds(30);
+        using var go = new ManualResetEventSlim();
+        var worker = new DaemonThread(() =>
+        {
+            go.Wait();
+            Thread.Sleep(300);
+            Out.Line("worker done");
+        }, name: "worker");
+        var flusher = new DaemonThread(() =>
+        {
+            go.Wait();
+
+            // Simulated flush.
+            Thread.Sleep(300);
+            Out.Line("daemon flushed");
+        }, name: "flusher", isDaemon: true);
+        ExitRegistry.RegisterAtExit(() => Out.Line("atexit"));
+        ExitRegistry.RegisterBeforeJoin(() =>
+        {
+            Out.Line("before-join");
+            go.Set();
+        });
+        worker.Start();
+        flusher.Start();
+        var caller = new DaemonThread(() =>
+        {
+            Out.Line("caller exiting");
+            ExitRegistry.Exit(10);
+        }, name: "caller", isDaemon: true);
+        caller.Start();
+        WaitForEver();
+        return 0;
+    }
+
     [Scenario("env-exit-main")]
     public static int EnvironmentExitFromMain()
     {
