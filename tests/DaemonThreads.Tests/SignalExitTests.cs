@@ -82,19 +82,39 @@ public class SignalExitTests
     }
 
     [Fact]
-    public async Task SigInt_DuringRunMainExitWait_StopsWaitingRunsAtExitHooksAndExitsWith130()
+    public async Task Signal_AfterAHandMadeShutdown_StillEndsTheProcess()
     {
-        // CPython B9 #2 (A5.8): Ctrl+C during the exit wait abandons the threads and exits 0; SPEC §4 decides 128 + n
-        // and a report that names them.
+        using ScenarioProcess process = ScenarioProcess.Start("signal-after-shutdown");
+        await process.WaitForLineAsync("READY");
+
+        process.Signal(15);
+        ScenarioResult result = await process.WaitForExitAsync(TestTimeouts.Unexpected);
+
+        result.ExitCode.Should().Be(143, "the handler cancelled the default action, so it must end the process itself");
+        result.Stdout.Should().Equal(["atexit", "READY"], "the sequence ran once, before the signal");
+        result.Stderr.Should().BeEmpty();
+        result.Elapsed.Should().BeLessThan(Prompt, "a swallowed SIGTERM would leave the process running until the ceiling");
+    }
+
+    [Fact]
+    public async Task SigInt_DuringRunMainExitWait_FirstKeepsWaitingSecondStopsAndExitsWith130()
+    {
+        // CPython B9 #2 (A5.8): Ctrl+C during the exit wait abandons the threads and exits 0; SPEC §4 decides that the
+        // second signal abandons, with 128 + n and a report that names the threads.
         using ScenarioProcess process = ScenarioProcess.Start("sigint-during-exit-wait");
         await process.WaitForLineAsync("READY");
 
+        process.Signal(2);
+
+        // Only shows that the first signal has not ended the wait yet; a pass never depends on this being long.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        process.StdoutLines.Should().NotContain("atexit", "the first signal while the sequence runs does not abandon work");
         process.Signal(2);
         ScenarioResult result = await process.WaitForExitAsync(TestTimeouts.Unexpected);
 
         result.ExitCode.Should().Be(130);
         result.Stdout.Should().Equal(["main end", "READY", "atexit"]);
         result.StderrLines().Should().Equal([TimedOut("stuck")]);
-        result.Elapsed.Should().BeLessThan(Prompt, "the signal ends the otherwise unbounded wait");
+        result.Elapsed.Should().BeLessThan(Prompt, "the second signal ends the otherwise unbounded wait");
     }
 }

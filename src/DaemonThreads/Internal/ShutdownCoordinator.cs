@@ -111,6 +111,18 @@ internal sealed class ShutdownCoordinator
         }
     }
 
+    /// <summary>Gets the exit path that started the sequence (meaningful once <see cref="HasStarted"/> is <see langword="true"/>).</summary>
+    internal ShutdownTrigger Trigger
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _trigger;
+            }
+        }
+    }
+
     /// <summary>Gets a value indicating whether the calling thread is the one running the sequence, with the sequence not finished.</summary>
     internal bool IsRunningOnCurrentThread
     {

@@ -49,7 +49,19 @@ internal static class SignalScenarios
         return 0;
     }
 
-    // B9 #2: Ctrl+C while RunMain's exit sequence waits for a non-daemon thread that never ends.
+    // The sequence already ran (a hand-made Shutdown()) and the program goes on: a signal must still end it.
+    [Scenario("signal-after-shutdown")]
+    public static int SignalAfterShutdown()
+    {
+        ExitRegistry.RegisterAtExit(() => Out.Line("atexit"));
+        _ = ExitRegistry.Shutdown();
+        Out.Ready();
+        ExitPathScenarios.WaitForEver();
+        return 0;
+    }
+
+    // B9 #2: Ctrl+C while RunMain's exit sequence waits for a non-daemon thread that never ends: the first keeps
+    // waiting (the sequence already runs), the second abandons.
     [Scenario("sigint-during-exit-wait")]
     public static int SigIntDuringExitWait() => ExitRegistry.RunMain(() =>
     {
