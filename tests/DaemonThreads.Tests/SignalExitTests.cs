@@ -117,4 +117,24 @@ public class SignalExitTests
         result.StderrLines().Should().Equal([TimedOut("stuck")]);
         result.Elapsed.Should().BeLessThan(Prompt, "the second signal ends the otherwise unbounded wait");
     }
+
+    [Fact]
+    public async Task Signal_DuringEnvironmentExitWait_FirstKeepsWaitingSecondStops()
+    {
+        using ScenarioProcess process = ScenarioProcess.Start("env-exit-signal");
+        await process.WaitForLineAsync("READY");
+
+        process.Signal(15);
+
+        // Only shows that the first signal has not ended the wait yet; a pass never depends on this being long.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        process.StdoutLines.Should().NotContain("atexit", "the first signal leaves the running ProcessExit path alone");
+        process.Signal(15);
+        ScenarioResult result = await process.WaitForExitAsync(TestTimeouts.Unexpected);
+
+        result.ExitCode.Should().Be(143, "the second signal claims 128 + n; the ProcessExit handler sets it as Environment.ExitCode");
+        result.Stdout.Should().Equal(["READY", "atexit"]);
+        result.StderrLines().Should().Equal([TimedOut("stuck1", "stuck2")]);
+        result.Elapsed.Should().BeLessThan(Prompt, "without the second signal the wait for the first stuck thread has no bound");
+    }
 }

@@ -60,6 +60,19 @@ internal static class SignalScenarios
         return 0;
     }
 
+    // Environment.Exit waits without bound for all non-daemon threads but the last: two stuck threads, so only a signal
+    // can end the wait. The first leaves the ProcessExit path alone; the second stops it.
+    [Scenario("env-exit-signal")]
+    public static int EnvironmentExitThenSignals()
+    {
+        new DaemonThread(() => Thread.Sleep(Timeout.Infinite), name: "stuck1").Start();
+        new DaemonThread(() => Thread.Sleep(Timeout.Infinite), name: "stuck2").Start();
+        ExitRegistry.RegisterAtExit(() => Out.Line("atexit"));
+        ExitRegistry.RegisterBeforeJoin(Out.Ready);
+        Environment.Exit(5);
+        return 0;
+    }
+
     // B9 #2: Ctrl+C while RunMain's exit sequence waits for a non-daemon thread that never ends: the first keeps
     // waiting (the sequence already runs), the second abandons.
     [Scenario("sigint-during-exit-wait")]
