@@ -73,7 +73,9 @@ public static class ExitRegistry
     /// <remarks>
     /// The first signal cancels the default action (immediate death), starts the sequence on a thread of its own and
     /// lets the application's own signal handlers run; a second signal stops the waiting: what still runs is reported
-    /// and abandoned. Set it to <see langword="false"/> when something else owns the signals (the Generic Host; the
+    /// and abandoned. A first signal that arrives while <see cref="RunMain(Func{int})"/>, <see cref="Exit(int)"/> or
+    /// <see cref="Environment.Exit(int)"/> already runs the sequence lets that path finish and keep its exit code; after
+    /// a hand-made <see cref="Shutdown()"/> it ends the process. Set it to <see langword="false"/> when something else owns the signals (the Generic Host; the
     /// DaemonThreads.Hosting package does this for you).
     /// </remarks>
     public static bool HandleSignals
@@ -105,6 +107,9 @@ public static class ExitRegistry
     }
 
     internal static ShutdownCoordinator Coordinator { get; }
+
+    /// <summary>Gets a value indicating whether the runtime is exiting (the <see cref="AppDomain.ProcessExit"/> handler has begun).</summary>
+    internal static bool IsProcessExiting => s_processExiting;
 
     /// <summary>Registers a hook that runs after the non-daemon threads are joined; hooks run newest first.</summary>
     /// <param name="callback">The hook. The same delegate may be registered several times; it then runs once per registration.</param>
@@ -140,7 +145,8 @@ public static class ExitRegistry
     /// <item>Join every non-daemon thread except the caller, re-scanning until none is left (threads started
     /// meanwhile are joined too), within one <see cref="JoinTimeout"/> deadline for the whole step.</item>
     /// <item>If <see cref="DaemonGracePeriod"/> is positive, give daemon threads up to that long in total to finish.</item>
-    /// <item>Run the at-exit hooks, newest first. A hook that throws is reported; the rest still run.</item>
+    /// <item>Run the at-exit hooks, newest first. A hook that throws is reported; the rest still run. Non-daemon threads
+    /// they started are joined within what is left of the <see cref="JoinTimeout"/> deadline.</item>
     /// <item>Point of no return: build the report; name timed-out and abandoned threads on stderr. From now on
     /// starting a non-daemon thread throws, and <see cref="DaemonThread.Join()"/> on a running daemon thread throws
     /// instead of hanging.</item>

@@ -111,6 +111,18 @@ internal sealed class ShutdownCoordinator
         }
     }
 
+    /// <summary>Gets the exit path that started the sequence (meaningful once <see cref="HasStarted"/> is <see langword="true"/>).</summary>
+    internal ShutdownTrigger Trigger
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _trigger;
+            }
+        }
+    }
+
     /// <summary>Gets a value indicating whether the calling thread is the one running the sequence, with the sequence not finished.</summary>
     internal bool IsRunningOnCurrentThread
     {
@@ -218,7 +230,8 @@ internal sealed class ShutdownCoordinator
     /// <item>Wait for every non-daemon thread except the caller, including threads started meanwhile, within one
     /// <see cref="JoinTimeout"/> deadline for the whole step.</item>
     /// <item>Give daemon threads up to <see cref="DaemonGracePeriod"/> in total to finish.</item>
-    /// <item>Run the at-exit hooks, newest first; a failing hook is reported and the others still run.</item>
+    /// <item>Run the at-exit hooks, newest first; a failing hook is reported and the others still run. Non-daemon threads
+    /// they started are joined within what is left of the step 3 deadline.</item>
     /// <item>Point of no return: build the report (timed-out non-daemon threads, abandoned daemon threads), write it,
     /// and refuse non-daemon starts from now on.</item>
     /// </list>
@@ -316,23 +329,15 @@ internal sealed class ShutdownCoordinator
 
         Func<bool> stop = () => _stopWaiting;
         var deadline = Deadline.After(joinTimeout);
-        if (callerMayBeBlocked && deadline.IsInfinite)
-        {
-            // Environment.Exit: the thread that called it is blocked for good and may be a non-daemon thread, which
-            // no API lets us identify. Every other non-daemon thread is waited for without a bound; the last one
-            // may be that caller, so it gets a bounded wait instead of a deadlock (README, "Environment.Exit").
-            _registry.WaitForNonDaemon(1, Deadline.Infinite, stop);
-            _registry.WaitForNonDaemon(0, Deadline.After(ExitRegistry.EnvironmentExitLastThreadTimeout), stop);
-        }
-        else
-        {
-            _registry.WaitForNonDaemon(0, deadline, stop);
-        }
+        Deadline? lastThreadDeadline = null;
+        JoinNonDaemon();
 
         // 4. Grace period for daemon threads that watch ShuttingDown.
         if (grace > TimeSpan.Zero)
         {
-            _registry.WaitForDaemons(Deadline.After(grace), stop);
+            // A daemon caller (ExitRegistry.Exit or Shutdown from a daemon thread) is running this very sequence: it
+            // cannot finish during the grace period, so it is not waited for.
+            _registry.WaitForDaemons(caller is { IsDaemon: true } ? 1 : 0, Deadline.After(grace), stop);
         }
 
         // 5. At-exit hooks, newest first.
@@ -343,6 +348,10 @@ internal sealed class ShutdownCoordinator
         }
 
         RunHooks(hooks, "at-exit hook");
+
+        // Threads an at-exit hook started are joined too, before the point of no return (SPEC §4; CPython main,
+        // gh-136003), within what is left of the same deadlines: the join step keeps its one bound.
+        JoinNonDaemon();
 
         // 6. Point of no return.
         var (joined, timedOut, abandoned) = _registry.PassPointOfNoReturn();
@@ -368,6 +377,24 @@ internal sealed class ShutdownCoordinator
         Publish(report);
         _done.Set();
         return report;
+
+        void JoinNonDaemon()
+        {
+            if (callerMayBeBlocked && deadline.IsInfinite)
+            {
+                // Environment.Exit: the thread that called it is blocked for good and may be a non-daemon thread, which
+                // no API lets us identify. Every other non-daemon thread is waited for without a bound; the last one
+                // may be that caller, so it gets a bounded wait instead of a deadlock (README, "Environment.Exit").
+                // The bound is set once: a second pass (after the at-exit hooks) does not give the caller another 30 s.
+                _registry.WaitForNonDaemon(1, Deadline.Infinite, stop);
+                lastThreadDeadline ??= Deadline.After(ExitRegistry.EnvironmentExitLastThreadTimeout);
+                _registry.WaitForNonDaemon(0, lastThreadDeadline.Value, stop);
+            }
+            else
+            {
+                _registry.WaitForNonDaemon(0, deadline, stop);
+            }
+        }
     }
 
     private ShutdownReport Provisional()

@@ -85,31 +85,42 @@ internal static class SignalHandlers
         context.Cancel = true;
         int exitCode = ExitCode(context.Signal);
         ShutdownCoordinator coordinator = ExitRegistry.Coordinator;
-        if (Interlocked.Increment(ref s_signals) == 1 && !coordinator.HasStarted)
+        if (Interlocked.Increment(ref s_signals) != 1)
         {
-            ShutdownTrigger trigger = context.Signal switch
-            {
-                PosixSignal.SIGINT => ShutdownTrigger.SigInt,
-                PosixSignal.SIGHUP => ShutdownTrigger.SigHup,
-                _ => ShutdownTrigger.SigTerm,
-            };
-            int code = coordinator.ClaimExitCode(exitCode);
-
-            // Not inline: the signal handlers of the application still have to run, and the sequence may wait long.
-            var runner = new Thread(() =>
-            {
-                coordinator.Shutdown(trigger);
-                Environment.Exit(coordinator.ExitCodeOverride ?? code);
-            })
-            {
-                IsBackground = true,
-                Name = "DaemonThreads exit",
-            };
-            runner.UnsafeStart();
+            // A second signal stops the waiting: what still runs is reported and abandoned, and the path that runs the
+            // sequence exits. The flag is sticky, so a second signal that comes before the runner started is not lost.
+            coordinator.StopWaiting(exitCode);
             return;
         }
 
-        // A second signal, or a signal while another path runs the sequence: stop waiting, report, exit.
-        coordinator.StopWaiting(exitCode);
+        if (coordinator.HasStarted && (coordinator.Trigger != ShutdownTrigger.Shutdown || ExitRegistry.IsProcessExiting))
+        {
+            // The first signal while RunMain, ExitRegistry.Exit or ProcessExit runs the sequence: that path ends the
+            // process with its own code, and its wait goes on (SPEC §4: it takes a second signal to abandon work).
+            return;
+        }
+
+        // No path ends the process yet: none has begun, or a hand-made Shutdown() ran the sequence and the program goes
+        // on. The default action is cancelled, so this handler must end the process itself or SIGTERM would be ignored.
+        ShutdownTrigger trigger = context.Signal switch
+        {
+            PosixSignal.SIGINT => ShutdownTrigger.SigInt,
+            PosixSignal.SIGHUP => ShutdownTrigger.SigHup,
+            _ => ShutdownTrigger.SigTerm,
+        };
+        int code = coordinator.ClaimExitCode(exitCode);
+
+        // Not inline: the signal handlers of the application still have to run, and the sequence may wait long. If a
+        // hand-made Shutdown() is still running, Shutdown waits for it and returns its report.
+        var runner = new Thread(() =>
+        {
+            coordinator.Shutdown(trigger);
+            Environment.Exit(coordinator.ExitCodeOverride ?? code);
+        })
+        {
+            IsBackground = true,
+            Name = "DaemonThreads exit",
+        };
+        runner.UnsafeStart();
     }
 }

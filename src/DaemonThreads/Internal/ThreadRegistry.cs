@@ -247,9 +247,12 @@ internal sealed class ThreadRegistry
     internal bool WaitForNonDaemon(int leave, Deadline deadline, Func<bool> stop)
         => WaitUntil(() => _nonDaemonToJoin <= leave, deadline, stop);
 
-    /// <summary>Waits until no daemon thread is running, the deadline passes, or <paramref name="stop"/> returns <see langword="true"/>.</summary>
-    internal bool WaitForDaemons(Deadline deadline, Func<bool> stop)
-        => WaitUntil(() => _daemonLive == 0, deadline, stop);
+    /// <summary>
+    /// Waits until at most <paramref name="leave"/> daemon threads are running (1 when the caller is one), the deadline
+    /// passes, or <paramref name="stop"/> returns <see langword="true"/>.
+    /// </summary>
+    internal bool WaitForDaemons(int leave, Deadline deadline, Func<bool> stop)
+        => WaitUntil(() => _daemonLive <= leave, deadline, stop);
 
     /// <summary>
     /// Marks the point of no return and returns, in one atomic step, what is still running: non-daemon threads

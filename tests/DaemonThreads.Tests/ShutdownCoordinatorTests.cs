@@ -1,0 +1,250 @@
+using DaemonThreads.Internal;
+
+namespace DaemonThreads.Tests;
+
+/// <summary>The hook logic of the exit sequence, on an isolated coordinator (never the process-wide one).</summary>
+public class ShutdownCoordinatorTests
+{
+    private static ShutdownCoordinator Create() => new(new ThreadRegistry(), isProcessWide: false);
+
+    [Fact]
+    public void Shutdown_RunsBeforeJoinThenAtExitHooks_NewestFirst()
+    {
+        // CPython B8 #87 test_atexit.GeneralTest.test_order.
+        ShutdownCoordinator coordinator = Create();
+        var calls = new List<string>();
+        coordinator.RegisterAtExit(() => calls.Add("atexit 1"));
+        coordinator.RegisterAtExit(() => calls.Add("atexit 2"));
+        coordinator.RegisterBeforeJoin(() => calls.Add("before 1"));
+        coordinator.RegisterBeforeJoin(() => calls.Add("before 2"));
+
+        ShutdownReport report = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        calls.Should().Equal(["before 2", "before 1", "atexit 2", "atexit 1"]);
+        report.IsComplete.Should().BeTrue();
+        report.Trigger.Should().Be(ShutdownTrigger.Shutdown);
+        report.HookErrors.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Shutdown_HooksThatThrow_AreCollectedInHookErrorsAndTheOthersRun()
+    {
+        // CPython B8 #88 test_raise / test_exit: each failure is reported, the run goes on.
+        ShutdownCoordinator coordinator = Create();
+        var calls = new List<string>();
+        var first = new InvalidOperationException("at-exit");
+        var second = new ThreadExitException("before-join");
+        coordinator.RegisterAtExit(() => calls.Add("atexit ok"));
+        coordinator.RegisterAtExit(() => throw first);
+        coordinator.RegisterBeforeJoin(() => calls.Add("before ok"));
+        coordinator.RegisterBeforeJoin(() => throw second);
+
+        ShutdownReport report = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        calls.Should().Equal(["before ok", "atexit ok"]);
+        report.HookErrors.Should().Equal([second, first], "failures are collected in the order they happened");
+    }
+
+    [Fact]
+    public void Shutdown_CalledTwice_RunsHooksOnceAndReturnsTheSameReport()
+    {
+        // CPython B6 #76 AtexitTests.test_atexit_called_once.
+        ShutdownCoordinator coordinator = Create();
+        int runs = 0;
+        coordinator.RegisterBeforeJoin(() => runs++);
+        coordinator.RegisterAtExit(() => runs++);
+
+        ShutdownReport first = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+        ShutdownReport second = coordinator.Shutdown(ShutdownTrigger.Exit);
+
+        runs.Should().Be(2, "each hook runs once");
+        second.Should().BeSameAs(first);
+        second.Trigger.Should().Be(ShutdownTrigger.Shutdown, "the first path's report is shared");
+    }
+
+    [Fact]
+    public void Shutdown_FromInsideAHook_ReturnsAProvisionalReport()
+    {
+        ShutdownCoordinator coordinator = Create();
+        ShutdownReport? inner = null;
+        coordinator.RegisterAtExit(() => inner = coordinator.Shutdown(ShutdownTrigger.Shutdown));
+
+        ShutdownReport outer = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        inner.Should().NotBeNull();
+        inner!.IsComplete.Should().BeFalse("the sequence is still running on this very thread");
+        outer.IsComplete.Should().BeTrue();
+    }
+
+    [Fact]
+    public void RegisterBeforeJoin_AfterShutdownBegan_ThrowsInvalidOperationException()
+    {
+        // CPython B6 #77 AtexitTests.test_atexit_after_shutdown.
+        ShutdownCoordinator coordinator = Create();
+        Exception? fromHook = null;
+        coordinator.RegisterBeforeJoin(() => fromHook = Record(() => coordinator.RegisterBeforeJoin(() => { })));
+
+        _ = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        fromHook.Should().BeOfType<InvalidOperationException>().Which.Message.Should().StartWith("can't register atexit after shutdown");
+        FluentActions.Invoking(() => coordinator.RegisterBeforeJoin(() => { })).Should().Throw<InvalidOperationException>()
+            .WithMessage("can't register atexit after shutdown*");
+    }
+
+    [Fact]
+    public void RegisterAtExit_DuringBeforeJoinHooks_IsAcceptedAndRuns()
+    {
+        ShutdownCoordinator coordinator = Create();
+        bool ran = false;
+        coordinator.RegisterBeforeJoin(() => coordinator.RegisterAtExit(() => ran = true));
+
+        _ = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        ran.Should().BeTrue("the at-exit phase had not begun, so the hook would still run");
+    }
+
+    [Fact]
+    public void RegisterAtExit_FromAnAtExitHook_ThrowsAndTheLateHookNeverRuns()
+    {
+        // CPython B9 #7: a callback registered during the run never runs; we refuse it instead of dropping it.
+        ShutdownCoordinator coordinator = Create();
+        bool lateRan = false;
+        coordinator.RegisterAtExit(() => coordinator.RegisterAtExit(() => lateRan = true));
+
+        ShutdownReport report = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        lateRan.Should().BeFalse();
+        report.HookErrors.Should().ContainSingle().Which.Should().BeOfType<InvalidOperationException>();
+    }
+
+    [Fact]
+    public void UnregisterAtExit_RemovesEveryRegistration()
+    {
+        // CPython B8 #89 test_unregister: inc ×4 and dec, then unregister inc: result −1.
+        ShutdownCoordinator coordinator = Create();
+        int value = 0;
+        Action inc = () => value++;
+        Action dec = () => value--;
+        for (int i = 0; i < 4; i++)
+        {
+            coordinator.RegisterAtExit(inc);
+        }
+
+        coordinator.RegisterAtExit(dec);
+
+        coordinator.UnregisterAtExit(inc).Should().BeTrue();
+        coordinator.UnregisterAtExit(inc).Should().BeFalse("nothing is left to remove");
+        _ = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        value.Should().Be(-1);
+    }
+
+    [Fact]
+    public void UnregisterAtExit_BoundMethod_ComparesByMethodAndTarget()
+    {
+        // CPython B8 #89 test_bound_methods.
+        ShutdownCoordinator coordinator = Create();
+        var counter = new Counter();
+        coordinator.RegisterAtExit(counter.Increment);
+
+        coordinator.UnregisterAtExit(new Counter().Increment).Should().BeFalse("another target is another hook");
+        coordinator.UnregisterAtExit(counter.Increment).Should().BeTrue("a new delegate for the same method and target is equal");
+        _ = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        counter.Value.Should().Be(0);
+    }
+
+    [Fact]
+    public void AtExitHook_UnregisteringItselfThenThrowing_IsStillReported()
+    {
+        // CPython B8 #89 test_atexit_with_unregistered_function.
+        ShutdownCoordinator coordinator = Create();
+        var failure = new InvalidOperationException("after unregistering");
+        Action? hook = null;
+        hook = () =>
+        {
+            coordinator.UnregisterAtExit(hook!);
+            throw failure;
+        };
+        coordinator.RegisterAtExit(hook);
+
+        ShutdownReport report = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        report.HookErrors.Should().Equal([failure]);
+    }
+
+    [Fact]
+    public void Shutdown_WithManyHooks_RunsEveryOne()
+    {
+        // CPython B8 #89 test_stress: 128 callbacks.
+        ShutdownCoordinator coordinator = Create();
+        int runs = 0;
+        for (int i = 0; i < 128; i++)
+        {
+            coordinator.RegisterAtExit(() => runs++);
+        }
+
+        _ = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        runs.Should().Be(128);
+    }
+
+    [Fact]
+    public void Shutdown_CancelsShuttingDownBeforeTheFirstHook()
+    {
+        ShutdownCoordinator coordinator = Create();
+        bool cancelledInHook = false;
+        coordinator.RegisterBeforeJoin(() => cancelledInHook = coordinator.ShuttingDown.IsCancellationRequested);
+
+        _ = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        cancelledInHook.Should().BeTrue("SPEC §3.2 step 1 comes before step 2");
+    }
+
+    [Fact]
+    public async Task Shutdown_ConcurrentCalls_RunHooksOnceAndShareTheReport()
+    {
+        ShutdownCoordinator coordinator = Create();
+        int runs = 0;
+        using var inHook = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        coordinator.RegisterAtExit(() =>
+        {
+            Interlocked.Increment(ref runs);
+            inHook.Set();
+            release.Wait(Infrastructure.TestTimeouts.Unexpected);
+        });
+        ShutdownReport? first = null;
+        var runner = new Thread(() => first = coordinator.Shutdown(ShutdownTrigger.Shutdown));
+        runner.Start();
+        inHook.Wait(Infrastructure.TestTimeouts.Unexpected).Should().BeTrue("the runner reaches the hook");
+        Task<ShutdownReport> second = Task.Run(() => coordinator.Shutdown(ShutdownTrigger.Exit));
+
+        (await Task.WhenAny(second, Task.Delay(Infrastructure.TestTimeouts.Expected))).Should().NotBeSameAs(second, "a second caller waits for the running sequence");
+        release.Set();
+        runner.Join(Infrastructure.TestTimeouts.Unexpected).Should().BeTrue();
+
+        (await second.WaitAsync(Infrastructure.TestTimeouts.Unexpected)).Should().BeSameAs(first);
+        runs.Should().Be(1);
+    }
+
+    private static Exception? Record(Action action)
+    {
+        try
+        {
+            action();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+    }
+
+    private sealed class Counter
+    {
+        public int Value { get; private set; }
+
+        public void Increment() => Value++;
+    }
+}
