@@ -68,9 +68,19 @@ internal static class PortedScenarios
             new DaemonThread(() =>
             {
                 running.Signal();
+
+                // Busy and allocating, so that collections (stop-the-world pauses) keep happening while the
+                // process exits. CPython's test calls gc.collect() in a loop; a forced full collection in a tight
+                // loop on five threads starves a 2-core machine (a raw .NET program then takes seconds to exit),
+                // so the collections here are the allocator's own.
+                var keep = new List<byte[]>();
                 while (true)
                 {
-                    GC.Collect();
+                    keep.Add(new byte[1024]);
+                    if (keep.Count == 4096)
+                    {
+                        keep.Clear();
+                    }
                 }
             }, name: "spinner" + i, isDaemon: true).Start();
         }
