@@ -259,6 +259,47 @@ public class DaemonThreadIdentityTests
         thread.NativeThreadId.Should().NotBeNull().And.NotBe(DaemonThread.Main.NativeThreadId);
     }
 
+    [Fact]
+    public void NativeThreadId_ReadRightAfterStart_IsTheIdTheThreadSeesForItself()
+    {
+        using var release = new ManualResetEventSlim();
+        long? inside = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                inside = DaemonThreads.Internal.NativeThread.CurrentId();
+                release.Wait(TestTimeouts.Unexpected);
+            },
+            isDaemon: true);
+
+        thread.Start();
+        long? outside = thread.NativeThreadId;
+        release.Set();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        outside.Should().NotBeNull().And.Be(inside, "NativeThreadId waits for the thread to record its own id");
+    }
+
+    [Fact]
+    public void Join_MainFromTheMainProgram_ThrowsCannotJoinCurrentThread()
+    {
+        Exception? failure = ThreadTestHelpers.OnMainProgram<Exception?>(() =>
+        {
+            try
+            {
+                DaemonThread.Main.Join();
+                return null;
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+        });
+
+        failure.Should().BeOfType<InvalidOperationException>("pool code of the main program is the main thread, which would wait for itself")
+            .Which.Message.Should().Contain("cannot join current thread");
+    }
+
     // Ports CPython test_threading.ThreadTests.test_enumerate_after_join (B1 #11)
     [Fact]
     public void Enumerate_AfterJoin_NeverListsTheJoinedThread()
