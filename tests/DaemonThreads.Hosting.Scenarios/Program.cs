@@ -13,7 +13,7 @@ namespace DaemonThreads.Hosting.Scenarios;
 /// <remarks>
 /// Scenarios: <c>graceful signal|stop</c> (a non-daemon writer finishes after the stop begins, a daemon heartbeat is
 /// dropped; the stop comes from SIGTERM sent by the test after READY, or from StopApplication), <c>timeout</c> (a
-/// non-daemon thread ignores the stop; 1 s host and join timeouts), <c>exception</c> (a thread body throws),
+/// non-daemon thread ignores the stop; 1 s host timeout, 3 s join timeout), <c>exception</c> (a thread body throws),
 /// <c>metrics</c> (the graceful stop, with a MeterListener on the DaemonThreads meter).
 /// </remarks>
 internal static class Program
@@ -49,7 +49,7 @@ internal static class Program
         }
     }
 
-    private static IHost BuildHost(TimeSpan shutdownTimeout)
+    private static IHost BuildHost(TimeSpan shutdownTimeout, TimeSpan? joinTimeout = null)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -62,7 +62,7 @@ internal static class Program
         });
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
-        builder.Services.AddDaemonThreads(o => o.JoinTimeout = shutdownTimeout);
+        builder.Services.AddDaemonThreads(o => o.JoinTimeout = joinTimeout ?? shutdownTimeout);
         IHost host = builder.Build();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStopping.Register(() => Line("stopping"));
@@ -140,10 +140,11 @@ internal static class Program
         return code;
     }
 
-    // A non-daemon thread that ignores the stop: the host gives up after 1 s, and so does the sequence.
+    // A non-daemon thread that ignores the stop: the host gives up after 1 s, the sequence after 3 s (later on purpose,
+    // so that the host's timeout is certain to pass first; the sequence's report then goes to stderr, the host is gone).
     private static int TimedOut()
     {
-        using IHost host = BuildHost(TimeSpan.FromSeconds(1));
+        using IHost host = BuildHost(TimeSpan.FromSeconds(1), joinTimeout: TimeSpan.FromSeconds(3));
         using var never = new ManualResetEventSlim();
         var stuck = new DaemonThread(() => never.Wait(), name: "stuck", isDaemon: false);
         host.Start();
