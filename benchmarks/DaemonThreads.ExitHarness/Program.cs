@@ -155,6 +155,15 @@ static void NonDaemonExit(int k, int sleepMs, string kind)
         }
     }
 
+    if (kind == "dt" && Environment.GetEnvironmentVariable("HARNESS_SEQUENCE_TIME") == "1")
+    {
+        // Diagnosis only: how long the library's exit sequence itself took (it prints nothing here either way).
+        long exitStart = 0;
+        ExitRegistry.RegisterBeforeJoin(() => exitStart = Stopwatch.GetTimestamp());
+        ExitRegistry.ReportHandler = report => Console.Out.Write(FormattableString.Invariant(
+            $"sequence elapsed_ms={report.Elapsed.TotalMilliseconds:F2} before-join-hook-after-slowest_ms={Ms(exitStart - Volatile.Read(ref slowestEnd)):F2} report-after-slowest_ms={Ms(Stopwatch.GetTimestamp() - Volatile.Read(ref slowestEnd)):F2}\n"));
+    }
+
     // Subscribed after the library's own handler, so it runs after the DaemonThreads exit sequence.
     AppDomain.CurrentDomain.ProcessExit += (_, _) =>
     {
