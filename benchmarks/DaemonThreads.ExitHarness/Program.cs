@@ -21,6 +21,12 @@ switch (mode)
     case "nondaemon-measure":
         return NonDaemonMeasure(Int(args, 1, 15), Int(args, 2, 100), Int(args, 3, 200), kind);
     case "idle":
+        if (kind == "dt")
+        {
+            // Load and initialise the library even for K=0, so that K=1000 - K=0 is the per-thread cost alone.
+            _ = new DaemonThread(static () => { }, isDaemon: true);
+        }
+
         StartBlocked(Int(args, 1, 1000), kind);
         Console.WriteLine(ProcStatus("VmHWM"));
         return 0;
