@@ -305,10 +305,12 @@ public class DaemonThread
             throw new ThreadStateException("threads can only be started once: create a new DaemonThread to run the code again.");
         }
 
+        // Not named here: the new thread names itself first thing in Bootstrap. Naming an unstarted Thread makes the
+        // runtime rename the new OS thread from this one (through /proc on Linux), which doubled the median cost of
+        // start+join and added millisecond tails (benchmarks/README.md); a thread naming itself is one prctl call.
         var thread = new Thread(Bootstrap, _maxStackSize)
         {
             IsBackground = _isDaemon,
-            Name = _name,
         };
 
         try
@@ -629,6 +631,8 @@ public class DaemonThread
         long? nativeId = NativeThread.CurrentId();
         lock (_lock)
         {
+            // Under the lock, so that a concurrent Name setter (which renames _thread) and this write agree on the last name.
+            Thread.CurrentThread.Name = _name;
             _nativeThreadId = nativeId ?? 0;
             _nativeIdRecorded = true;
             _osStarted = true;

@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using System.Globalization;
+using DaemonThreads;
+
+// Whole-process benchmarks: each mode is one process run, timed from outside (hyperfine, GNU time) or, for
+// nondaemon-measure, by this program spawning itself. "raw" uses System.Threading.Thread, "dt" DaemonThread.
+// Timestamps are Stopwatch ticks, which on Linux are CLOCK_MONOTONIC nanoseconds, comparable across processes.
+
+string mode = args.Length > 0 ? args[0] : "help";
+string kind = args.Length > 1 ? args[^1] : "raw";
+switch (mode)
+{
+    case "startjoin":
+        return StartJoin(Int(args, 1, 20_000), kind);
+    case "daemon-exit":
+        StartBlocked(Int(args, 1, 10_000), kind);
+        return 0; // main returns with every thread blocked: the runtime abandons them
+    case "nondaemon-exit":
+        NonDaemonExit(Int(args, 1, 100), Int(args, 2, 200), kind);
+        return 0; // main returns at once: the process ends with its slowest non-daemon thread
+    case "nondaemon-measure":
+        return NonDaemonMeasure(Int(args, 1, 15), Int(args, 2, 100), Int(args, 3, 200), kind);
+    case "idle":
+        if (kind == "dt")
+        {
+            // Load and initialise the library even for K=0, so that K=1000 - K=0 is the per-thread cost alone.
+            _ = new DaemonThread(static () => { }, isDaemon: true);
+        }
+
+        StartBlocked(Int(args, 1, 1000), kind);
+        Console.WriteLine(ProcStatus("VmHWM"));
+        return 0;
+    default:
+        Console.Error.WriteLine(
+            """
+            usage: ExitHarness MODE ARGS raw|dt
+              startjoin N raw|dt               median microseconds of N sequential start+join (empty body)
+              daemon-exit K raw|dt             start K blocked daemon/background threads, return from main
+              nondaemon-exit K MS raw|dt       start K non-daemon threads that sleep MS, return from main at once
+              nondaemon-measure RUNS K MS raw|dt  run nondaemon-exit RUNS times; print process end - slowest thread end
+              idle K raw|dt                    start K blocked daemon threads, print VmHWM, return
+            """);
+        return 2;
+}
+
+static int Int(string[] args, int index, int fallback)
+    => args.Length > index && int.TryParse(args[index], CultureInfo.InvariantCulture, out int value) ? value : fallback;
+
+static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+static int StartJoin(int n, string kind)
+{
+    bool dt = kind == "dt";
+    ThreadStart emptyStart = static () => { };
+    Action empty = static () => { };
+
+    void Once()
+    {
+        if (dt)
+        {
+            var t = new DaemonThread(empty, isDaemon: false);
+            t.Start();
+            t.Join();
+        }
+        else
+        {
+            var t = new Thread(emptyStart);
+            t.Start();
+            t.Join();
+        }
+    }
+
+    // Warm up with a tenth of the work, then let background tier-1 compiles land (peer-benchmarks.md, measure 3).
+    for (int i = 0; i < Math.Max(1, n / 10); i++)
+    {
+        Once();
+    }
+
+    Thread.Sleep(200);
+    var samples = new double[n];
+    long total = Stopwatch.GetTimestamp();
+    for (int i = 0; i < n; i++)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Once();
+        samples[i] = Ms(Stopwatch.GetTimestamp() - start) * 1000.0;
+    }
+
+    total = Stopwatch.GetTimestamp() - total;
+    Array.Sort(samples);
+    Console.WriteLine(FormattableString.Invariant(
+        $"startjoin {kind} n={n} median_us={samples[n / 2]:F1} p10_us={samples[n / 10]:F1} p90_us={samples[n * 9 / 10]:F1} mean_us={Ms(total) * 1000.0 / n:F1}"));
+    return 0;
+}
+
+static void StartBlocked(int k, string kind)
+{
+    var release = new ManualResetEventSlim(false);
+    using var running = new CountdownEvent(Math.Max(k, 1));
+    if (k == 0)
+    {
+        running.Signal();
+    }
+
+    for (int i = 0; i < k; i++)
+    {
+        if (kind == "dt")
+        {
+            new DaemonThread(
+                () =>
+                {
+                    running.Signal();
+                    release.Wait(); // deliberately infinite: abandoned at exit
+                },
+                isDaemon: true).Start();
+        }
+        else
+        {
+            new Thread(
+                () =>
+                {
+                    running.Signal();
+                    release.Wait(); // deliberately infinite: abandoned at exit
+                })
+            { IsBackground = true }.Start();
+        }
+    }
+
+    running.Wait(); // deliberately infinite: each thread signals first thing
+}
+
+static void NonDaemonExit(int k, int sleepMs, string kind)
+{
+    long slowestEnd = 0;
+    void Body()
+    {
+        Thread.Sleep(sleepMs);
+        long now = Stopwatch.GetTimestamp();
+        long seen = Volatile.Read(ref slowestEnd);
+        while (now > seen)
+        {
+            long prior = Interlocked.CompareExchange(ref slowestEnd, now, seen);
+            if (prior == seen)
+            {
+                break;
+            }
+
+            seen = prior;
+        }
+    }
+
+    for (int i = 0; i < k; i++)
+    {
+        if (kind == "dt")
+        {
+            new DaemonThread(Body, isDaemon: false).Start();
+        }
+        else
+        {
+            new Thread(Body) { IsBackground = false }.Start();
+        }
+    }
+
+    if (kind == "dt" && Environment.GetEnvironmentVariable("HARNESS_SEQUENCE_TIME") == "1")
+    {
+        // Diagnosis only: how long the library's exit sequence itself took (it prints nothing here either way).
+        long exitStart = 0;
+        ExitRegistry.RegisterBeforeJoin(() => exitStart = Stopwatch.GetTimestamp());
+        ExitRegistry.ReportHandler = report => Console.Out.Write(FormattableString.Invariant(
+            $"sequence elapsed_ms={report.Elapsed.TotalMilliseconds:F2} before-join-hook-after-slowest_ms={Ms(exitStart - Volatile.Read(ref slowestEnd)):F2} report-after-slowest_ms={Ms(Stopwatch.GetTimestamp() - Volatile.Read(ref slowestEnd)):F2}\n"));
+    }
+
+    // Subscribed after the library's own handler, so it runs after the DaemonThreads exit sequence.
+    AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        long handler = Stopwatch.GetTimestamp();
+        Console.Out.Write(FormattableString.Invariant($"slowest-end {Volatile.Read(ref slowestEnd)} handler {handler}\n"));
+    };
+}
+
+static int NonDaemonMeasure(int runs, int k, int sleepMs, string kind)
+{
+    string host = Environment.ProcessPath!;
+    string dll = typeof(DaemonThread).Assembly.Location.Replace("DaemonThreads.dll", "DaemonThreads.ExitHarness.dll", StringComparison.Ordinal);
+    bool viaDotnet = Path.GetFileNameWithoutExtension(host) == "dotnet";
+    var overheads = new List<double>();
+    var inProcess = new List<double>();
+    var walls = new List<double>();
+    for (int run = 0; run < runs + 2; run++)
+    {
+        var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (viaDotnet)
+        {
+            psi.ArgumentList.Add(dll);
+        }
+
+        foreach (string a in new[] { "nondaemon-exit", k.ToString(CultureInfo.InvariantCulture), sleepMs.ToString(CultureInfo.InvariantCulture), kind })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        long spawned = Stopwatch.GetTimestamp();
+        using Process child = Process.Start(psi)!;
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        long reaped = Stopwatch.GetTimestamp();
+        string? line = output.Split('\n').FirstOrDefault(l => l.StartsWith("slowest-end ", StringComparison.Ordinal));
+        if (line is null || child.ExitCode != 0)
+        {
+            Console.Error.WriteLine($"child failed: exit {child.ExitCode}, output: {output}");
+            return 1;
+        }
+
+        if (run < 2)
+        {
+            continue; // warm-up runs: page cache, tiered code of this parent
+        }
+
+        string[] fields = line.Split(' ');
+        long slowest = long.Parse(fields[1], CultureInfo.InvariantCulture);
+        long handler = long.Parse(fields[3], CultureInfo.InvariantCulture);
+        overheads.Add(Ms(reaped - slowest));
+        inProcess.Add(Ms(handler - slowest));
+        walls.Add(Ms(reaped - spawned));
+    }
+
+    overheads.Sort();
+    inProcess.Sort();
+    walls.Sort();
+    Console.WriteLine(FormattableString.Invariant(
+        $"nondaemon-exit {kind} k={k} sleep={sleepMs}ms runs={runs} end-after-slowest_ms median={overheads[runs / 2]:F2} min={overheads[0]:F2} max={overheads[^1]:F2} exit-handler-after-slowest_ms median={inProcess[runs / 2]:F2} min={inProcess[0]:F2} max={inProcess[^1]:F2} wall_ms median={walls[runs / 2]:F1}"));
+    return 0;
+}
+
+static string ProcStatus(string key)
+{
+    string? line = File.Exists("/proc/self/status")
+        ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key + ":", StringComparison.Ordinal))
+        : null;
+    return line is null ? key + ": n/a" : string.Join(' ', line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+}
