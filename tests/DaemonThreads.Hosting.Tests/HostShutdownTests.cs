@@ -1,4 +1,3 @@
-using DaemonThreads.Hosting.Tests.Infrastructure;
 
 namespace DaemonThreads.Hosting.Tests;
 

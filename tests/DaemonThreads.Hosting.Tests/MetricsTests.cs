@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using DaemonThreads.Hosting.Tests.Infrastructure;
 
 namespace DaemonThreads.Hosting.Tests;
 

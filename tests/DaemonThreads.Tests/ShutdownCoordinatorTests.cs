@@ -212,19 +212,19 @@ public class ShutdownCoordinatorTests
         {
             Interlocked.Increment(ref runs);
             inHook.Set();
-            release.Wait(Infrastructure.TestTimeouts.Unexpected);
+            release.Wait(TestTimeouts.Unexpected);
         });
         ShutdownReport? first = null;
         var runner = new Thread(() => first = coordinator.Shutdown(ShutdownTrigger.Shutdown));
         runner.Start();
-        inHook.Wait(Infrastructure.TestTimeouts.Unexpected).Should().BeTrue("the runner reaches the hook");
+        inHook.Wait(TestTimeouts.Unexpected).Should().BeTrue("the runner reaches the hook");
         Task<ShutdownReport> second = Task.Run(() => coordinator.Shutdown(ShutdownTrigger.Exit));
 
-        (await Task.WhenAny(second, Task.Delay(Infrastructure.TestTimeouts.Expected))).Should().NotBeSameAs(second, "a second caller waits for the running sequence");
+        (await Task.WhenAny(second, Task.Delay(TestTimeouts.Expected))).Should().NotBeSameAs(second, "a second caller waits for the running sequence");
         release.Set();
-        runner.Join(Infrastructure.TestTimeouts.Unexpected).Should().BeTrue();
+        runner.Join(TestTimeouts.Unexpected).Should().BeTrue();
 
-        (await second.WaitAsync(Infrastructure.TestTimeouts.Unexpected)).Should().BeSameAs(first);
+        (await second.WaitAsync(TestTimeouts.Unexpected)).Should().BeSameAs(first);
         runs.Should().Be(1);
     }
 

@@ -1,4 +1,4 @@
-namespace DaemonThreads.Tests.Infrastructure;
+namespace DaemonThreads.Testing;
 
 /// <summary>The two named timeouts of the suite (the runtime's own tests use the same pair).</summary>
 public static class TestTimeouts

@@ -2,13 +2,17 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace DaemonThreads.Hosting.Tests.Infrastructure;
+namespace DaemonThreads.Testing;
 
-/// <summary>Runs one exit scenario of DaemonThreads.Hosting.Scenarios in a child process and captures what it did.</summary>
+/// <summary>Runs one scenario of the test project's scenario host (its <c>ScenarioHost</c> assembly metadata) in a child process and captures what it did.</summary>
+/// <remarks>Shared by the test projects (linked from tests/Shared).</remarks>
 public sealed class ScenarioProcess : IDisposable
 {
-    private static readonly string s_scenarioDll = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "DaemonThreads.Hosting.Scenarios", "bin",
-        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "DaemonThreads.Hosting.Scenarios.dll");
+    private static readonly string s_scenarioHost = typeof(ScenarioProcess).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "ScenarioHost").Value!;
+
+    private static readonly string s_scenarioDll = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", s_scenarioHost, "bin",
+        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", s_scenarioHost + ".dll");
 
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
