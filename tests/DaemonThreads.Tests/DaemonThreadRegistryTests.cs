@@ -71,7 +71,9 @@ public class DaemonThreadRegistryTests
         string reprWhileStarting;
         DaemonThread.StartThreadOverrideForTests = t =>
         {
-            if (t.Name == "starting")
+            // Only the start made by `starter` (of the thread under test) blocks; the OS thread is not named
+            // before it runs, so the thread is told apart by who starts it.
+            if (ReferenceEquals(DaemonThread.Current, starter))
             {
                 inStart.Set();
                 proceed.Wait(TestTimeouts.Unexpected);
