@@ -34,6 +34,11 @@ public class DaemonThread
     private static readonly AsyncLocal<DaemonThread?> s_logical = new();
     private static Action<ThreadExceptionInfo> s_exceptHook = s_defaultExceptHook;
 
+    // What t_current holds on a thread-pool thread once Current has been asked there: pool threads change owners
+    // between work items, so the owner itself cannot be cached, only the fact that this is a pool thread. It is never
+    // returned to callers.
+    private static readonly DaemonThread s_poolMarker = new(ThreadKind.Dummy, "<pool>", null, 0, 0);
+
     [ThreadStatic]
     private static DaemonThread? t_current;
 
@@ -142,7 +147,20 @@ public class DaemonThread
     /// <see cref="System.Threading.Thread"/>, a native thread) is adopted on first use as a daemon dummy named
     /// <c>Dummy-N</c>.
     /// </remarks>
-    public static DaemonThread Current => t_current ?? CurrentSlow();
+    public static DaemonThread Current
+    {
+        get
+        {
+            // One thread-static read on every thread; on a pool thread one AsyncLocal read more (benchmarks/README.md).
+            DaemonThread? current = t_current;
+            if (ReferenceEquals(current, s_poolMarker))
+            {
+                return s_logical.Value ?? s_main;
+            }
+
+            return current ?? CurrentSlow();
+        }
+    }
 
     /// <summary>Gets the <see cref="DaemonThread"/> that stands for the process's main thread, named <c>MainThread</c>.</summary>
     /// <remarks>
@@ -497,7 +515,7 @@ public class DaemonThread
     internal static DaemonThread? CurrentStartedOrNull()
     {
         DaemonThread? t = t_current;
-        if (t is null && Thread.CurrentThread.IsThreadPoolThread)
+        if (ReferenceEquals(t, s_poolMarker) || (t is null && Thread.CurrentThread.IsThreadPoolThread))
         {
             t = s_logical.Value;
         }
@@ -527,8 +545,9 @@ public class DaemonThread
         Thread thread = Thread.CurrentThread;
         if (thread.IsThreadPoolThread)
         {
-            // Pool threads change owners between work items, so nothing is cached per OS thread: the owner flows
-            // with the ExecutionContext. No owner means the main program (SPEC 2.2).
+            // Pool threads change owners between work items, so only the marker is cached per OS thread: the owner
+            // flows with the ExecutionContext. No owner means the main program (SPEC 2.2).
+            t_current = s_poolMarker;
             return s_logical.Value ?? s_main;
         }
 

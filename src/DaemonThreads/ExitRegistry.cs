@@ -40,6 +40,16 @@ public static class ExitRegistry
         {
             SignalHandlers.Install();
         }
+
+        // Off the application's threads: compile the exit sequence now rather than while an exiting process waits
+        // for it, then create the meter (both measured in benchmarks/README.md).
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static _ =>
+            {
+                ShutdownCoordinator.Rehearse();
+                DaemonThreadsMetrics.EnsureCreated();
+            },
+            null);
     }
 
     /// <summary>Gets or sets how long the sequence waits, in total, for non-daemon threads.</summary>

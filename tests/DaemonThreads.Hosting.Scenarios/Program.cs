@@ -108,6 +108,7 @@ internal static class Program
     {
         double? duration = null;
         long abandoned = 0;
+        using var published = new CountdownEvent(6);
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
@@ -115,6 +116,7 @@ internal static class Program
                 if (instrument.Meter.Name == "DaemonThreads")
                 {
                     l.EnableMeasurementEvents(instrument);
+                    published.Signal();
                 }
             },
         };
@@ -133,6 +135,15 @@ internal static class Program
             }
         });
         listener.Start();
+
+        // The library creates its meter on the thread pool once it initialises; a listener can only receive the
+        // shutdown instruments once they exist (README "Metrics"), so wait for them before stopping at once.
+        _ = ExitRegistry.JoinTimeout;
+        if (!published.Wait(TimeSpan.FromSeconds(20)))
+        {
+            Line("instruments not published");
+            return 3;
+        }
 
         int code = Graceful("stop", listener);
         Line($"metric shutdown.duration recorded: {duration is >= 0}");

@@ -10,6 +10,7 @@ public sealed class MetricsTests : IDisposable
     private readonly MeterListener _listener = new();
     private readonly object _lock = new();
     private readonly List<(string Instrument, long Value, bool? Daemon)> _measurements = [];
+    private readonly CountdownEvent _published = new(6);
 
     public MetricsTests()
     {
@@ -18,15 +19,52 @@ public sealed class MetricsTests : IDisposable
             if (instrument.Meter.Name == "DaemonThreads")
             {
                 listener.EnableMeasurementEvents(instrument);
+                _published.Signal();
             }
         };
         // The counters measure in long, the live-thread gauge (an observable up-down counter) in int.
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.Start();
+
+        // The library creates its meter on the thread pool once it initialises (so that no application thread pays
+        // for the runtime's metrics start-up); touch it, then wait until all six instruments are published.
+        _ = ExitRegistry.JoinTimeout;
+        _published.Wait(TestTimeouts.Unexpected).Should().BeTrue("the library publishes its six instruments shortly after it initialises");
     }
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _published.Dispose();
+    }
+
+    [Fact]
+    public void Meter_AfterLibraryInitialises_PublishesEveryDocumentedInstrument()
+    {
+        // The constructor waited for six instruments; this names them (README "Metrics").
+        var names = new List<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == "DaemonThreads")
+                {
+                    names.Add(instrument.Name);
+                }
+            },
+        };
+
+        listener.Start(); // publishes the existing instruments to this listener, synchronously
+
+        names.Should().BeEquivalentTo(
+            "daemonthreads.thread.count",
+            "daemonthreads.thread.started",
+            "daemonthreads.thread.exceptions",
+            "daemonthreads.shutdown.duration",
+            "daemonthreads.shutdown.abandoned",
+            "daemonthreads.shutdown.timed_out");
+    }
 
     [Fact]
     public void Start_DaemonAndNonDaemon_CountsEachStartByDaemonTag()
@@ -34,13 +72,16 @@ public sealed class MetricsTests : IDisposable
         var worker = new DaemonThread(() => { }, name: "metrics-worker", isDaemon: false);
         var daemon = new DaemonThread(() => { }, name: "metrics-daemon", isDaemon: true);
 
+        (long nonDaemonBefore, long daemonBefore) = Observe("daemonthreads.thread.started");
+
         worker.Start();
         daemon.Start();
         worker.Join(TestTimeouts.Unexpected).Should().BeTrue("the body returns at once");
         daemon.Join(TestTimeouts.Unexpected).Should().BeTrue("the body returns at once");
+        (long nonDaemonAfter, long daemonAfter) = Observe("daemonthreads.thread.started");
 
-        Sum("daemonthreads.thread.started", daemon: false).Should().Be(1, "one non-daemon thread was started");
-        Sum("daemonthreads.thread.started", daemon: true).Should().Be(1, "one daemon thread was started");
+        (nonDaemonAfter - nonDaemonBefore).Should().Be(1, "one non-daemon thread was started");
+        (daemonAfter - daemonBefore).Should().Be(1, "one daemon thread was started");
     }
 
     [Fact]
@@ -50,16 +91,16 @@ public sealed class MetricsTests : IDisposable
         using var bothRunning = new CountdownEvent(2);
         var worker = new DaemonThread(() => { bothRunning.Signal(); release.Wait(); }, name: "metrics-live-worker", isDaemon: false);
         var daemon = new DaemonThread(() => { bothRunning.Signal(); release.Wait(); }, name: "metrics-live-daemon", isDaemon: true);
-        (long nonDaemonBefore, long daemonBefore) = ObserveLive();
+        (long nonDaemonBefore, long daemonBefore) = Observe("daemonthreads.thread.count");
 
         worker.Start();
         daemon.Start();
         bothRunning.Wait(TestTimeouts.Unexpected).Should().BeTrue("both bodies signal as they start");
-        (long nonDaemonDuring, long daemonDuring) = ObserveLive();
+        (long nonDaemonDuring, long daemonDuring) = Observe("daemonthreads.thread.count");
         release.Set();
         worker.Join(TestTimeouts.Unexpected).Should().BeTrue("released");
         daemon.Join(TestTimeouts.Unexpected).Should().BeTrue("released");
-        (long nonDaemonAfter, long daemonAfter) = ObserveLive();
+        (long nonDaemonAfter, long daemonAfter) = Observe("daemonthreads.thread.count");
 
         (nonDaemonDuring - nonDaemonBefore).Should().Be(1, "one non-daemon thread is alive");
         (daemonDuring - daemonBefore).Should().Be(1, "one daemon thread is alive");
@@ -81,12 +122,13 @@ public sealed class MetricsTests : IDisposable
         try
         {
             var faulty = new DaemonThread(() => throw new InvalidOperationException("metrics test"), name: "metrics-faulty");
+            long before = ObserveTotal("daemonthreads.thread.exceptions");
 
             faulty.Start();
             faulty.Join(TestTimeouts.Unexpected).Should().BeTrue("the body throws at once");
 
             seen.Should().ContainSingle("the hook got the exception");
-            Sum("daemonthreads.thread.exceptions", daemon: null).Should().Be(1, "one exception escaped a thread body");
+            (ObserveTotal("daemonthreads.thread.exceptions") - before).Should().Be(1, "one exception escaped a thread body");
         }
         finally
         {
@@ -119,15 +161,26 @@ public sealed class MetricsTests : IDisposable
         }
     }
 
-    private (long NonDaemon, long Daemon) ObserveLive()
+    // The thread instruments are observable: each observation reports the current value (a total since the process
+    // began, or the live count), so a test reads one before and one after and compares.
+    private (long NonDaemon, long Daemon) Observe(string instrument)
+    {
+        ObserveTotal(instrument);
+        return (Sum(instrument, daemon: false), Sum(instrument, daemon: true));
+    }
+
+    private long ObserveTotal(string instrument)
     {
         lock (_lock)
         {
-            _measurements.RemoveAll(m => m.Instrument == "daemonthreads.thread.count");
+            _measurements.RemoveAll(m => m.Instrument == instrument);
         }
 
         _listener.RecordObservableInstruments();
-        return (Sum("daemonthreads.thread.count", daemon: false), Sum("daemonthreads.thread.count", daemon: true));
+        lock (_lock)
+        {
+            return _measurements.Where(m => m.Instrument == instrument).Sum(m => m.Value);
+        }
     }
 }
 

@@ -52,6 +52,36 @@ public class DaemonThreadIdentityTests
         current.Should().BeSameAs(DaemonThread.Main, "pool code with no owner belongs to the main program");
     }
 
+    // A pool thread caches only "I am a pool thread" (benchmarks/README.md, Current): the owner is read from the
+    // ExecutionContext on every call, so one pool thread serving different owners in turn answers each correctly.
+    [Fact]
+    public void Current_OnOnePoolThreadAcrossOwners_FollowsTheOwnerOfEachPieceOfWork()
+    {
+        ExecutionContext? ownedByThread = null;
+        var thread = new DaemonThread(() => ownedByThread = ExecutionContext.Capture(), isDaemon: true);
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        var seen = new List<DaemonThread>();
+        using var done = new ManualResetEventSlim();
+
+        // Unsafe: no context flows in, so the work item has no owner.
+        ThreadPool.UnsafeQueueUserWorkItem(
+            _ =>
+            {
+                seen.Add(DaemonThread.Current);
+                ExecutionContext.Run(ownedByThread!, _ => seen.Add(DaemonThread.Current), null);
+                seen.Add(DaemonThread.Current);
+                ExecutionContext.Run(ownedByThread!, _ => seen.Add(DaemonThread.Current), null);
+                done.Set();
+            },
+            null);
+        done.Wait(TestTimeouts.Unexpected).Should().BeTrue("the work item always signals");
+
+        seen.Should().Equal(
+            [DaemonThread.Main, thread, DaemonThread.Main, thread],
+            "each call reads the owner of the work it runs in, not what an earlier call on the same OS thread saw");
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
