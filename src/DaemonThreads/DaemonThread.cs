@@ -31,7 +31,9 @@ public class DaemonThread
 
     private static readonly Action<ThreadExceptionInfo> s_defaultExceptHook = DefaultExceptHook;
     private static readonly DaemonThread s_main = CreateMain();
-    private static readonly AsyncLocal<DaemonThread?> s_logical = new();
+    // The logical owner of pool code; holds only DaemonThread values. Typed object so that reading it is not a cast
+    // through shared generic code: that cast was most of Current's cost on a pool thread (benchmarks/README.md).
+    private static readonly AsyncLocal<object?> s_logical = new();
     private static Action<ThreadExceptionInfo> s_exceptHook = s_defaultExceptHook;
 
     // What t_current holds on a thread-pool thread once Current has been asked there: pool threads change owners
@@ -155,7 +157,7 @@ public class DaemonThread
             DaemonThread? current = t_current;
             if (ReferenceEquals(current, s_poolMarker))
             {
-                return s_logical.Value ?? s_main;
+                return LogicalOwner() ?? s_main;
             }
 
             return current ?? CurrentSlow();
@@ -517,7 +519,7 @@ public class DaemonThread
         DaemonThread? t = t_current;
         if (ReferenceEquals(t, s_poolMarker) || (t is null && Thread.CurrentThread.IsThreadPoolThread))
         {
-            t = s_logical.Value;
+            t = LogicalOwner();
         }
 
         return t is not null && t._kind == ThreadKind.Started ? t : null;
@@ -548,7 +550,7 @@ public class DaemonThread
             // Pool threads change owners between work items, so only the marker is cached per OS thread: the owner
             // flows with the ExecutionContext. No owner means the main program (SPEC 2.2).
             t_current = s_poolMarker;
-            return s_logical.Value ?? s_main;
+            return LogicalOwner() ?? s_main;
         }
 
         if (thread.ManagedThreadId == MainManagedThreadId)
@@ -565,6 +567,14 @@ public class DaemonThread
         // Async work started from this thread belongs to the dummy, not to the main program.
         s_logical.Value = dummy;
         return dummy;
+    }
+
+    /// <summary>Reads the owner of the pool code running now, if any.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static DaemonThread? LogicalOwner()
+    {
+        object? owner = s_logical.Value;
+        return owner is null ? null : System.Runtime.CompilerServices.Unsafe.As<DaemonThread>(owner);
     }
 
     // The runtime gives the thread that runs Main the first managed thread id.
