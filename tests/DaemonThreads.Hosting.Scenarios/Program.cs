@@ -136,7 +136,7 @@ internal static class Program
         });
         listener.Start();
 
-        // The library creates its meter on the thread pool once it initialises; a listener can only receive the
+        // The library creates its meter on a background thread once it initialises; a listener can only receive the
         // shutdown instruments once they exist (README "Metrics"), so wait for them before stopping at once.
         _ = ExitRegistry.JoinTimeout;
         if (!published.Wait(TimeSpan.FromSeconds(20)))

@@ -27,7 +27,7 @@ public sealed class MetricsTests : IDisposable
         _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.Start();
 
-        // The library creates its meter on the thread pool once it initialises (so that no application thread pays
+        // The library creates its meter on a background thread once it initialises (so that no application thread pays
         // for the runtime's metrics start-up); touch it, then wait until all six instruments are published.
         _ = ExitRegistry.JoinTimeout;
         _published.Wait(TestTimeouts.Unexpected).Should().BeTrue("the library publishes its six instruments shortly after it initialises");

@@ -11,8 +11,8 @@ namespace DaemonThreads.Internal;
 /// <para>
 /// Creating the first <see cref="Meter"/> of a process initialises the runtime's metrics machinery, which measured
 /// 18 ms on the benchmark machine (benchmarks/README.md) — more than a hundred thread starts. So the meter is created
-/// by <see cref="EnsureCreated"/>, which the library calls on the thread pool right after it initialises, never on an
-/// application thread. Nothing is lost meanwhile: the per-thread figures are totals the library keeps itself and the
+/// by <see cref="EnsureCreated"/>, which the library calls on a short-lived background thread right after it initialises,
+/// never on an application thread. Nothing is lost meanwhile: the per-thread figures are totals the library keeps itself and the
 /// meter only reads (observable instruments, as the runtime's own thread-pool counters are), and a listener cannot
 /// subscribe to the shutdown instruments before the meter exists, so skipping them until then drops nothing anyone
 /// could receive.

@@ -407,8 +407,8 @@ internal sealed class ShutdownCoordinator
     /// </summary>
     /// <remarks>
     /// Measured (benchmarks/README.md): compiling the sequence on its first run put about 10 ms between the last
-    /// non-daemon thread's end and the end of the exit sequence. <see cref="ExitRegistry"/> queues this to the thread
-    /// pool when it initialises, off the application's threads. Nothing here is visible: the registry, hooks and report
+    /// non-daemon thread's end and the end of the exit sequence. <see cref="ExitRegistry"/> runs this on a short-lived
+    /// background thread when it initialises, off the application's threads. Nothing here is visible: the registry, hooks and report
     /// are private, and a coordinator that is not process-wide records no metrics and writes nothing to stderr.
     /// </remarks>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A rehearsal only saves time; whatever goes wrong in it must not reach the application, and the real exit runs the same code and reports it.")]

@@ -160,6 +160,23 @@ internal sealed class ThreadRegistry
         ];
     }
 
+    /// <summary>Finds the started thread whose body runs on <paramref name="thread"/>; linear, for the rare lookups that cannot use the flowed owner.</summary>
+    internal DaemonThread? FindRunningOn(Thread thread)
+    {
+        lock (_lock)
+        {
+            for (DaemonThread? t = _head; t is not null; t = t.RegistryNext)
+            {
+                if (t.RunsOn(thread))
+                {
+                    return t;
+                }
+            }
+
+            return null;
+        }
+    }
+
     /// <summary>Adds a dummy for a foreign thread.</summary>
     internal void AddDummy(DaemonThread dummy)
     {
