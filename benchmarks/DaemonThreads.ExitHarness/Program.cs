@@ -13,6 +13,12 @@ switch (mode)
     case "startjoin":
         return StartJoin(Int(args, 1, 20_000), kind);
     case "daemon-exit":
+        if (kind == "dt")
+        {
+            // Initialise the library even for K=0, so that K=0 measures what using it at all costs a process.
+            _ = ExitRegistry.JoinTimeout;
+        }
+
         StartBlocked(Int(args, 1, 10_000), kind);
         return 0; // main returns with every thread blocked: the runtime abandons them
     case "nondaemon-exit":
@@ -39,6 +45,7 @@ switch (mode)
               nondaemon-exit K MS raw|dt       start K non-daemon threads that sleep MS, return from main at once
               nondaemon-measure RUNS K MS raw|dt  run nondaemon-exit RUNS times; print process end - slowest thread end
               idle K raw|dt                    start K blocked daemon threads, print VmHWM, return
+            daemon-exit and idle also take "named": raw threads that name themselves and run under a flowed context
             """);
         return 2;
 }
@@ -113,6 +120,23 @@ static void StartBlocked(int k, string kind)
                     release.Wait(); // deliberately infinite: abandoned at exit
                 },
                 isDaemon: true).Start();
+        }
+        else if (kind == "named")
+        {
+            // A raw Thread that pays for what DaemonThread gives each thread: it names itself (Thread.Name, which the
+            // runtime passes to the OS) and runs under a flowed ExecutionContext (DaemonThread's owner, here any
+            // AsyncLocal). Separates the cost of those features from the library's own.
+            string name = "Thread-" + (i + 1).ToString(CultureInfo.InvariantCulture) + " (<lambda>)";
+            s_flowed.Value = name;
+            new Thread(
+                () =>
+                {
+                    Thread.CurrentThread.Name = name;
+                    running.Signal();
+                    release.Wait(); // deliberately infinite: abandoned at exit
+                })
+            { IsBackground = true }.Start();
+            s_flowed.Value = null;
         }
         else
         {
@@ -238,4 +262,10 @@ static string ProcStatus(string key)
         ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key + ":", StringComparison.Ordinal))
         : null;
     return line is null ? key + ": n/a" : string.Join(' ', line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+}
+
+/// <summary>State of the harness shared by its local functions.</summary>
+internal static partial class Program
+{
+    private static readonly AsyncLocal<string?> s_flowed = new();
 }
