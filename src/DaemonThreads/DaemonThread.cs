@@ -56,6 +56,7 @@ public class DaemonThread
     private long _nativeThreadId; // 0: not yet known
     private bool _nativeIdRecorded;
     private bool _osStarted; // the OS thread has been started (state Started alone is published just before that)
+    private int _osStartWaiters; // threads in WaitUntilOsStarted, so that Start takes the lock only to wake them
     private bool _bodyFinished;
     private TaskCompletionSource? _completion;
 
@@ -386,12 +387,18 @@ public class DaemonThread
             s_logical.Value = starterOwner;
         }
 
-        lock (_lock)
+        // Race: between publishing StateStarted and here, a joiner on another thread may be waiting for the OS thread to
+        // exist (Thread.Join on an unstarted Thread throws); wake it. Without such a waiter no lock is taken: the new
+        // thread takes this lock in Bootstrap, and a starter blocked behind it lost its turn on the CPU to the threads
+        // it had just started (benchmarks/README.md, exit with many daemon threads).
+        Volatile.Write(ref _osStarted, true);
+        Interlocked.MemoryBarrier(); // pairs with the Increment in WaitUntilOsStarted: one side sees the other
+        if (Volatile.Read(ref _osStartWaiters) > 0)
         {
-            // Race: between publishing StateStarted and here, a joiner on another thread may be waiting for the OS
-            // thread to exist (Thread.Join on an unstarted Thread throws); wake it.
-            _osStarted = true;
-            Monitor.PulseAll(_lock);
+            lock (_lock)
+            {
+                Monitor.PulseAll(_lock);
+            }
         }
 
         DaemonThreadsMetrics.ThreadStarted(_isDaemon);
@@ -659,16 +666,25 @@ public class DaemonThread
 
         lock (_lock)
         {
-            // Bounded: Start() is between publishing StateStarted and starting the OS thread, and pulses either way.
-            while (!_osStarted && Volatile.Read(ref _state) == StateStarted)
+            // Bounded: Start() is between publishing StateStarted and starting the OS thread, and pulses either way
+            // (it sees this count, or this loop sees _osStarted: the increment and Start's barrier are full fences).
+            Interlocked.Increment(ref _osStartWaiters);
+            try
             {
-                int wait = deadline.RemainingMilliseconds();
-                if (wait == 0)
+                while (!Volatile.Read(ref _osStarted) && Volatile.Read(ref _state) == StateStarted)
                 {
-                    return false;
-                }
+                    int wait = deadline.RemainingMilliseconds();
+                    if (wait == 0)
+                    {
+                        return false;
+                    }
 
-                Monitor.Wait(_lock, wait);
+                    Monitor.Wait(_lock, wait);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _osStartWaiters);
             }
 
             if (!_osStarted)

@@ -273,7 +273,11 @@ public static class ExitRegistry
         ShutdownCoordinator.Rehearse();
         try
         {
-            DaemonThreadsMetrics.EnsureCreated();
+            // Not once the process is exiting: the 18 ms would only delay the exit, and no listener can subscribe now.
+            if (!Coordinator.HasStarted)
+            {
+                DaemonThreadsMetrics.EnsureCreated();
+            }
         }
         catch (Exception)
         {
