@@ -24,6 +24,8 @@ switch (mode)
     case "nondaemon-exit":
         NonDaemonExit(Int(args, 1, 100), Int(args, 2, 200), kind);
         return 0; // main returns at once: the process ends with its slowest non-daemon thread
+    case "concurrent":
+        return Concurrent(Int(args, 1, 8), Int(args, 2, 200));
     case "nondaemon-measure":
         return NonDaemonMeasure(Int(args, 1, 15), Int(args, 2, 100), Int(args, 3, 200), kind);
     case "idle":
@@ -45,6 +47,7 @@ switch (mode)
               nondaemon-exit K MS raw|dt       start K non-daemon threads that sleep MS, return from main at once
               nondaemon-measure RUNS K MS raw|dt  run nondaemon-exit RUNS times; print process end - slowest thread end
               idle K raw|dt                    start K blocked daemon threads, print VmHWM, return
+              concurrent S ROUNDS              64 start+joins per round shared by S starters, raw and dt rounds interleaved
             daemon-exit and idle also take "named": raw threads that name themselves and run under a flowed context
             """);
         return 2;
@@ -97,6 +100,89 @@ static int StartJoin(int n, string kind)
     Array.Sort(samples);
     Console.WriteLine(FormattableString.Invariant(
         $"startjoin {kind} n={n} median_us={samples[n / 2]:F1} p10_us={samples[n / 10]:F1} p90_us={samples[n * 9 / 10]:F1} mean_us={Ms(total) * 1000.0 / n:F1}"));
+    return 0;
+}
+
+// 64 start+joins of empty threads shared by S persistent starter threads per round (as ConcurrentStartJoinBenchmarks),
+// raw and DaemonThread rounds interleaved in one process so that drift hits both alike; prints the median per-op time
+// of each and the median of the per-pair ratios. BenchmarkDotNet runs the two cases one after the other instead.
+static int Concurrent(int starters, int rounds)
+{
+    const int Total = 64;
+    int perStarter = Total / starters;
+    Action empty = static () => { };
+    ThreadStart emptyStart = static () => { };
+    using var barrier = new Barrier(starters + 1);
+    bool useDaemonThread = false;
+    for (int s = 0; s < starters; s++)
+    {
+        new Thread(() =>
+        {
+            while (true)
+            {
+                barrier.SignalAndWait(); // deliberately infinite: the process ends with these background starters parked
+                for (int i = 0; i < perStarter; i++)
+                {
+                    if (Volatile.Read(ref useDaemonThread))
+                    {
+                        var t = new DaemonThread(empty, isDaemon: false);
+                        t.Start();
+                        t.Join();
+                    }
+                    else
+                    {
+                        var t = new Thread(emptyStart);
+                        t.Start();
+                        t.Join();
+                    }
+                }
+
+                barrier.SignalAndWait();
+            }
+        })
+        { IsBackground = true }.Start();
+    }
+
+    double Round(bool dt)
+    {
+        Volatile.Write(ref useDaemonThread, dt);
+        long start = Stopwatch.GetTimestamp();
+        barrier.SignalAndWait();
+        barrier.SignalAndWait();
+        return Ms(Stopwatch.GetTimestamp() - start) * 1000.0 / Total;
+    }
+
+    for (int i = 0; i < Math.Max(5, rounds / 10); i++)
+    {
+        Round(false);
+        Round(true);
+    }
+
+    var raw = new double[rounds];
+    var dt = new double[rounds];
+    var ratios = new double[rounds];
+    for (int r = 0; r < rounds; r++)
+    {
+        // Alternate which goes first, so that neither always runs right after the other's garbage or wake-ups.
+        if (r % 2 == 0)
+        {
+            raw[r] = Round(false);
+            dt[r] = Round(true);
+        }
+        else
+        {
+            dt[r] = Round(true);
+            raw[r] = Round(false);
+        }
+
+        ratios[r] = dt[r] / raw[r];
+    }
+
+    Array.Sort(raw);
+    Array.Sort(dt);
+    Array.Sort(ratios);
+    Console.WriteLine(FormattableString.Invariant(
+        $"concurrent starters={starters} rounds={rounds} raw_us_per_op median={raw[rounds / 2]:F1} dt_us_per_op median={dt[rounds / 2]:F1} time_ratio median={ratios[rounds / 2]:F3} p25={ratios[rounds / 4]:F3} p75={ratios[rounds * 3 / 4]:F3} throughput_ratio={1 / ratios[rounds / 2]:F3}"));
     return 0;
 }
 
