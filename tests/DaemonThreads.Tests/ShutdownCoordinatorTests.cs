@@ -46,6 +46,26 @@ public class ShutdownCoordinatorTests
     }
 
     [Fact]
+    public void Shutdown_ShuttingDownCallbacksThatThrow_AreCollectedInHookErrorsAndTheSequenceGoesOn()
+    {
+        ShutdownCoordinator coordinator = Create();
+        var calls = new List<string>();
+        var first = new InvalidOperationException("token callback 1");
+        var second = new InvalidOperationException("token callback 2");
+        coordinator.ShuttingDown.Register(() => throw first);
+        coordinator.ShuttingDown.Register(() => calls.Add("token ok"));
+        coordinator.ShuttingDown.Register(() => throw second);
+        coordinator.RegisterBeforeJoin(() => calls.Add("before ok"));
+        coordinator.RegisterAtExit(() => calls.Add("atexit ok"));
+
+        ShutdownReport report = coordinator.Shutdown(ShutdownTrigger.Shutdown);
+
+        calls.Should().Equal(["token ok", "before ok", "atexit ok"], "a failing callback stops neither the other callbacks nor the hooks");
+        report.HookErrors.Should().BeEquivalentTo([first, second], "every callback failure is reported");
+        report.IsComplete.Should().BeTrue();
+    }
+
+    [Fact]
     public void Shutdown_CalledTwice_RunsHooksOnceAndReturnsTheSameReport()
     {
         // CPython B6 #76 AtexitTests.test_atexit_called_once.
