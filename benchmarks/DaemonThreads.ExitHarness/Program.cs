@@ -24,6 +24,8 @@ switch (mode)
     case "nondaemon-exit":
         NonDaemonExit(Int(args, 1, 100), Int(args, 2, 200), kind);
         return 0; // main returns at once: the process ends with its slowest non-daemon thread
+    case "startjoin-interleaved":
+        return StartJoinInterleaved(Int(args, 1, 300), Int(args, 2, 50));
     case "concurrent":
         return Concurrent(Int(args, 1, 8), Int(args, 2, 200));
     case "nondaemon-measure":
@@ -47,6 +49,7 @@ switch (mode)
               nondaemon-exit K MS raw|dt       start K non-daemon threads that sleep MS, return from main at once
               nondaemon-measure RUNS K MS raw|dt  run nondaemon-exit RUNS times; print process end - slowest thread end
               idle K raw|dt                    start K blocked daemon threads, print VmHWM, return
+              startjoin-interleaved ROUNDS N    raw and DaemonThread start+join in alternating blocks of N, one process
               concurrent S ROUNDS              64 start+joins per round shared by S starters, raw and dt rounds interleaved
             daemon-exit and idle also take "named": raw threads that name themselves and run under a flowed context
             """);
@@ -100,6 +103,70 @@ static int StartJoin(int n, string kind)
     Array.Sort(samples);
     Console.WriteLine(FormattableString.Invariant(
         $"startjoin {kind} n={n} median_us={samples[n / 2]:F1} p10_us={samples[n / 10]:F1} p90_us={samples[n * 9 / 10]:F1} mean_us={Ms(total) * 1000.0 / n:F1}"));
+    return 0;
+}
+
+// Sequential start+join on the main thread, raw and DaemonThread in alternating blocks of N in one process (the way a
+// harness outside the repo compares them side by side); prints the median and the mean with a 95% interval of the
+// per-pair ratios, and the ratio of the totals.
+static int StartJoinInterleaved(int rounds, int n)
+{
+    Action empty = static () => { };
+    ThreadStart emptyStart = static () => { };
+    double Block(bool dt)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < n; i++)
+        {
+            if (dt)
+            {
+                var t = new DaemonThread(empty, isDaemon: false);
+                t.Start();
+                t.Join();
+            }
+            else
+            {
+                var t = new Thread(emptyStart);
+                t.Start();
+                t.Join();
+            }
+        }
+
+        return Ms(Stopwatch.GetTimestamp() - start) * 1000.0 / n;
+    }
+
+    for (int i = 0; i < 10; i++)
+    {
+        Block(false);
+        Block(true);
+    }
+
+    var ratios = new double[rounds];
+    double rawTotal = 0, dtTotal = 0;
+    for (int r = 0; r < rounds; r++)
+    {
+        double raw, dt;
+        if (r % 2 == 0)
+        {
+            raw = Block(false);
+            dt = Block(true);
+        }
+        else
+        {
+            dt = Block(true);
+            raw = Block(false);
+        }
+
+        ratios[r] = dt / raw;
+        rawTotal += raw;
+        dtTotal += dt;
+    }
+
+    double mean = ratios.Average();
+    double halfWidth = 1.96 * Math.Sqrt(ratios.Sum(x => (x - mean) * (x - mean)) / (rounds - 1) / rounds);
+    Array.Sort(ratios);
+    Console.WriteLine(FormattableString.Invariant(
+        $"startjoin-interleaved rounds={rounds}x{n} raw_us={rawTotal / rounds:F1} dt_us={dtTotal / rounds:F1} ratio median={ratios[rounds / 2]:F3} mean={mean:F3}+-{halfWidth:F3} of-totals={dtTotal / rawTotal:F3}"));
     return 0;
 }
 
