@@ -61,27 +61,27 @@ static int Int(string[] args, int index, int fallback)
 
 static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
+// One start+join of an empty thread: the operation every start+join mode times.
+static void StartJoinOnce(bool dt)
+{
+    if (dt)
+    {
+        var t = new DaemonThread(s_empty, isDaemon: false);
+        t.Start();
+        t.Join();
+    }
+    else
+    {
+        var t = new Thread(s_emptyStart);
+        t.Start();
+        t.Join();
+    }
+}
+
 static int StartJoin(int n, string kind)
 {
     bool dt = kind == "dt";
-    ThreadStart emptyStart = static () => { };
-    Action empty = static () => { };
-
-    void Once()
-    {
-        if (dt)
-        {
-            var t = new DaemonThread(empty, isDaemon: false);
-            t.Start();
-            t.Join();
-        }
-        else
-        {
-            var t = new Thread(emptyStart);
-            t.Start();
-            t.Join();
-        }
-    }
+    void Once() => StartJoinOnce(dt);
 
     // Warm up with a tenth of the work, then let background tier-1 compiles land (peer-benchmarks.md, measure 3).
     for (int i = 0; i < Math.Max(1, n / 10); i++)
@@ -111,25 +111,12 @@ static int StartJoin(int n, string kind)
 // per-pair ratios, and the ratio of the totals.
 static int StartJoinInterleaved(int rounds, int n)
 {
-    Action empty = static () => { };
-    ThreadStart emptyStart = static () => { };
     double Block(bool dt)
     {
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < n; i++)
         {
-            if (dt)
-            {
-                var t = new DaemonThread(empty, isDaemon: false);
-                t.Start();
-                t.Join();
-            }
-            else
-            {
-                var t = new Thread(emptyStart);
-                t.Start();
-                t.Join();
-            }
+            StartJoinOnce(dt);
         }
 
         return Ms(Stopwatch.GetTimestamp() - start) * 1000.0 / n;
@@ -177,8 +164,6 @@ static int Concurrent(int starters, int rounds)
 {
     const int Total = 64;
     int perStarter = Total / starters;
-    Action empty = static () => { };
-    ThreadStart emptyStart = static () => { };
     using var barrier = new Barrier(starters + 1);
     bool useDaemonThread = false;
     for (int s = 0; s < starters; s++)
@@ -188,20 +173,10 @@ static int Concurrent(int starters, int rounds)
             while (true)
             {
                 barrier.SignalAndWait(); // deliberately infinite: the process ends with these background starters parked
+                bool dt = Volatile.Read(ref useDaemonThread);
                 for (int i = 0; i < perStarter; i++)
                 {
-                    if (Volatile.Read(ref useDaemonThread))
-                    {
-                        var t = new DaemonThread(empty, isDaemon: false);
-                        t.Start();
-                        t.Join();
-                    }
-                    else
-                    {
-                        var t = new Thread(emptyStart);
-                        t.Start();
-                        t.Join();
-                    }
+                    StartJoinOnce(dt);
                 }
 
                 barrier.SignalAndWait();
@@ -421,4 +396,6 @@ static string ProcStatus(string key)
 internal static partial class Program
 {
     private static readonly AsyncLocal<string?> s_flowed = new();
+    private static readonly Action s_empty = static () => { };
+    private static readonly ThreadStart s_emptyStart = static () => { };
 }
