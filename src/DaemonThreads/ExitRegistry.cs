@@ -44,6 +44,9 @@ public static class ExitRegistry
         // Off the application's threads: compile the exit sequence now rather than while an exiting process waits
         // for it, then create the meter (both measured in benchmarks/README.md). A short-lived thread of its own, not
         // the thread pool: the pool's first use cost 4-5 ms on the calling thread in a program that had not used it.
+        // DaemonThread's statics first, on this thread: identifying the main thread reads the OS id of the calling thread
+        // when it is the main thread (the only way off Linux), which the warm-up thread must not do in its place.
+        _ = DaemonThread.Main;
         StartWarmUp();
     }
 
