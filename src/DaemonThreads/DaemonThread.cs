@@ -47,6 +47,7 @@ public class DaemonThread
     private readonly object _lock = new();
     private readonly ThreadKind _kind;
     private readonly int _maxStackSize;
+    private readonly bool _runInBackground;
     private Action? _target;
     private string _name;
     private bool _isDaemon;
@@ -100,6 +101,26 @@ public class DaemonThread
         _maxStackSize = maxStackSize;
         _isDaemon = isDaemon ?? Current.IsDaemon;
         _name = string.IsNullOrEmpty(name) ? ThreadNaming.ThreadName(ThreadNaming.NextNumber(), null) : name;
+    }
+
+    /// <summary>Creates a thread for the library's own use (a pool worker) with an explicit flag.</summary>
+    /// <param name="target">The code the thread runs.</param>
+    /// <param name="name">The thread's name.</param>
+    /// <param name="isDaemon">Whether the exit sequence abandons (<see langword="true"/>) or joins it.</param>
+    /// <param name="runInBackground">
+    /// <see langword="true"/> to make the OS thread a background thread even when it is non-daemon: the exit sequence still
+    /// joins it, but the runtime's own unbounded wait for foreground threads when <c>Main</c> returns never waits for it
+    /// (an idle pool worker must not hold the process; SPEC 6.2).
+    /// </param>
+    internal DaemonThread(Action target, string name, bool isDaemon, bool runInBackground)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ExitRegistry.EnsureInitialized();
+        _target = target;
+        _kind = ThreadKind.Started;
+        _isDaemon = isDaemon;
+        _runInBackground = runInBackground;
+        _name = name;
     }
 
     // The main thread and dummies: started from birth, never started by us.
@@ -331,7 +352,7 @@ public class DaemonThread
         // start+join and added millisecond tails (benchmarks/README.md); a thread naming itself is one prctl call.
         var thread = new Thread(Bootstrap, _maxStackSize)
         {
-            IsBackground = _isDaemon,
+            IsBackground = _isDaemon || _runInBackground,
         };
 
         try

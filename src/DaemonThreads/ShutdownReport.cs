@@ -17,8 +17,10 @@ public sealed class ShutdownReport
         IReadOnlyList<DaemonThread> abandoned,
         IReadOnlyList<Exception> hookErrors,
         TimeSpan elapsed,
-        bool isComplete)
+        bool isComplete,
+        IReadOnlyList<UnfinishedWork>? unfinished = null)
     {
+        Unfinished = unfinished ?? BuildUnfinished(timedOut, abandoned);
         Trigger = trigger;
         Joined = joined;
         TimedOut = timedOut;
@@ -52,4 +54,30 @@ public sealed class ShutdownReport
     /// it while the sequence is still running.
     /// </summary>
     public bool IsComplete { get; }
+
+    /// <summary>
+    /// Gets everything the sequence did not see finish, in one list: timed-out non-daemon threads, tracked tasks, pool
+    /// items that never started, hooks still running when their bound ended, and abandoned daemon threads.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="TimedOut"/> and <see cref="Abandoned"/> hold the threads of this list; this list adds the other kinds of
+    /// work. Entries are ordered by kind (<see cref="ExitWorkKind"/>), then as the sequence found them.
+    /// </remarks>
+    public IReadOnlyList<UnfinishedWork> Unfinished { get; }
+
+    private static List<UnfinishedWork> BuildUnfinished(IReadOnlyList<DaemonThread> timedOut, IReadOnlyList<DaemonThread> abandoned)
+    {
+        var list = new List<UnfinishedWork>(timedOut.Count + abandoned.Count);
+        foreach (DaemonThread t in timedOut)
+        {
+            list.Add(new UnfinishedWork(ExitWorkKind.Thread, t.Name, thread: t));
+        }
+
+        foreach (DaemonThread t in abandoned)
+        {
+            list.Add(new UnfinishedWork(ExitWorkKind.DaemonThread, t.Name, thread: t));
+        }
+
+        return list;
+    }
 }

@@ -20,6 +20,7 @@ internal sealed class ShutdownCoordinator
     private readonly List<Action> _beforeJoin = [];
     private readonly List<Action> _atExit = [];
     private readonly List<Exception> _hookErrors = [];
+    private readonly List<IExitParticipant> _participants = [];
     private readonly CancellationTokenSource _shuttingDown = new();
     private readonly ManualResetEventSlim _done = new(false);
     private readonly ManualResetEventSlim _mainStopped = new(false);
@@ -189,6 +190,31 @@ internal sealed class ShutdownCoordinator
         }
     }
 
+    /// <summary>Adds a participant (a pool) that is told when the sequence begins and asked what it leaves unfinished.</summary>
+    /// <returns><see langword="false"/> when the sequence has already begun: the participant must act as shut down.</returns>
+    internal bool AddParticipant(IExitParticipant participant)
+    {
+        lock (_lock)
+        {
+            if (_phase != Phase.Idle)
+            {
+                return false;
+            }
+
+            _participants.Add(participant);
+            return true;
+        }
+    }
+
+    /// <summary>Removes a participant that has shut down on its own and has nothing left to report.</summary>
+    internal void RemoveParticipant(IExitParticipant participant)
+    {
+        lock (_lock)
+        {
+            _participants.Remove(participant);
+        }
+    }
+
     /// <summary>Waits until the main program has ended.</summary>
     internal bool WaitMainStopped(TimeSpan timeout) => _mainStopped.Wait(timeout);
 
@@ -310,6 +336,17 @@ internal sealed class ShutdownCoordinator
 
         RunHooks(hooks, "before-join hook");
 
+        IExitParticipant[] participants;
+        lock (_lock)
+        {
+            participants = [.. _participants];
+        }
+
+        foreach (IExitParticipant participant in participants)
+        {
+            participant.BeginShutdown();
+        }
+
         // CPython marks the main thread stopped before the join when the main program has ended.
         if (_isProcessWide && (trigger is ShutdownTrigger.RunMain or ShutdownTrigger.ProcessExit || (caller is null && Environment.CurrentManagedThreadId == 1)))
         {
@@ -364,10 +401,26 @@ internal sealed class ShutdownCoordinator
             _mainStopped.Set();
         }
 
+        var unfinished = new List<UnfinishedWork>();
+        foreach (DaemonThread t in timedOut)
+        {
+            unfinished.Add(new UnfinishedWork(ExitWorkKind.Thread, t.Name, thread: t));
+        }
+
+        foreach (IExitParticipant participant in participants)
+        {
+            participant.AtPointOfNoReturn(unfinished);
+        }
+
+        foreach (DaemonThread t in abandoned)
+        {
+            unfinished.Add(new UnfinishedWork(ExitWorkKind.DaemonThread, t.Name, thread: t));
+        }
+
         ShutdownReport report;
         lock (_lock)
         {
-            report = new ShutdownReport(trigger, joined, timedOut, abandoned, [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: true);
+            report = new ShutdownReport(trigger, joined, timedOut, abandoned, [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: true, unfinished);
             _report = report;
             _phase = Phase.Done;
         }
