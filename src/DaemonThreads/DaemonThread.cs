@@ -449,6 +449,7 @@ public class DaemonThread
                 "' was abandoned by the exit sequence and may never end. Use Join(TimeSpan) for a bounded wait.");
         }
 
+        ExitRegistry.Coordinator.NoteJoinedByStep(this);
         WaitUntilOsStarted(Deadline.Infinite);
         _thread!.Join();
     }
@@ -472,6 +473,7 @@ public class DaemonThread
             return ExitRegistry.Coordinator.WaitMainStopped(timeout);
         }
 
+        ExitRegistry.Coordinator.NoteJoinedByStep(this);
         Deadline deadline = Deadline.After(timeout);
         return WaitUntilOsStarted(deadline) && _thread!.Join(deadline.RemainingMilliseconds());
     }
@@ -800,6 +802,20 @@ public class DaemonThread
                 // The thread ended between the check and the write: there is nothing left to abandon.
                 return;
             }
+        }
+    }
+
+    /// <summary>Tells whether the thread sits in a managed wait now (the Environment.Exit path's quiet-period test).</summary>
+    internal bool IsBlockedInWait()
+    {
+        Thread? thread = Volatile.Read(ref _thread);
+        try
+        {
+            return thread is not null && (thread.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0;
+        }
+        catch (ThreadStateException)
+        {
+            return false;
         }
     }
 

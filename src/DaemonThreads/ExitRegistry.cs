@@ -24,17 +24,16 @@ namespace DaemonThreads;
 /// </remarks>
 public static class ExitRegistry
 {
-    /// <summary>
-    /// How long the <see cref="Environment.Exit(int)"/> path waits for the last non-daemon thread when
-    /// <see cref="JoinTimeout"/> is infinite: that thread may be the one blocked in <see cref="Environment.Exit(int)"/>.
-    /// </summary>
-    internal static readonly TimeSpan EnvironmentExitLastThreadTimeout = TimeSpan.FromSeconds(30);
-
     private static volatile bool s_processExiting;
 
     static ExitRegistry()
     {
         Coordinator = new ShutdownCoordinator(ThreadRegistry.Default, isProcessWide: true);
+
+        // Raised by the runtime before any ProcessExit handler, whoever registered first: from here ExitRegistry.Exit must
+        // not call Environment.Exit (it would deadlock inside ProcessExit), even from an application's ProcessExit
+        // handler that runs before ours (issue 9 #5).
+        System.Runtime.Loader.AssemblyLoadContext.Default.Unloading += static _ => s_processExiting = true;
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
         if (!AppContext.TryGetSwitch("DaemonThreads.HandleSignals", out bool handle) || handle)
         {
@@ -171,27 +170,246 @@ public static class ExitRegistry
     /// <summary>Runs the exit sequence now for a host or framework that owns the process's lifetime; see <see cref="Shutdown()"/>.</summary>
     /// <param name="trigger">The exit path to record in the report.</param>
     /// <returns>What the sequence did.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trigger"/> is not a defined <see cref="ShutdownTrigger"/> value.</exception>
     public static ShutdownReport Shutdown(ShutdownTrigger trigger) => Coordinator.Shutdown(trigger);
+
+    /// <summary>Gets the exit path of the running (or finished) exit sequence, or <see langword="null"/> before it begins.</summary>
+    /// <remarks>For hooks and <see cref="ShuttingDown"/> callbacks that act on why the process exits; see <see cref="SignalNumber"/> for signals.</remarks>
+    public static ShutdownTrigger? Trigger => Coordinator.Trigger;
+
+    /// <summary>Gets the POSIX number of the signal that started the exit sequence (15, 2, 1), or <see langword="null"/> when no signal did.</summary>
+    public static int? SignalNumber => Coordinator.SignalNumber;
 
     /// <summary>Runs <paramref name="main"/> as the main program, then the exit sequence; returns the exit code for <c>Main</c> to return.</summary>
     /// <param name="main">The main program; its result is the exit code.</param>
-    /// <returns><paramref name="main"/>'s result; 1 if it threw (the exception is printed to stderr first); 0 if it threw <see cref="ThreadExitException"/>.</returns>
+    /// <returns>
+    /// The first exit code an exit path claimed (<see cref="Exit(int)"/>, <see cref="Environment.Exit(int)"/>, a signal: 128 + n);
+    /// otherwise <paramref name="main"/>'s result; 1 if it threw (the exception is printed to stderr first); 0 if it threw
+    /// <see cref="ThreadExitException"/>.
+    /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
     /// <remarks>
+    /// <para>
     /// Python equivalent: the interpreter running a script. Use it as <c>return ExitRegistry.RunMain(() =&gt; { ... });</c>
     /// so that non-daemon threads are joined (within <see cref="JoinTimeout"/>), hooks run in order, and the
     /// report is written before <c>Main</c> returns, even when <paramref name="main"/> throws.
+    /// </para>
+    /// <para>
+    /// On SIGTERM, SIGINT or SIGHUP while <paramref name="main"/> runs, <see cref="ShuttingDown"/> is cancelled first, then
+    /// the sequence waits for <paramref name="main"/> to return as for a non-daemon thread (within <see cref="JoinTimeout"/>;
+    /// a second signal stops the wait), and only then runs the hooks: <paramref name="main"/>'s <c>finally</c> blocks run
+    /// before the at-exit hooks, as with CPython's KeyboardInterrupt. A main blocked in a call that ignores the token is
+    /// waited for until <see cref="JoinTimeout"/>. Use the overloads that take a <see cref="CancellationToken"/> to see the
+    /// signal.
+    /// </para>
     /// </remarks>
     public static int RunMain(Func<int> main)
     {
         ArgumentNullException.ThrowIfNull(main);
+        return RunMainCore(main, static m => ((Func<int>)m!)());
+    }
+
+    /// <summary>Runs <paramref name="main"/> as the main program, then the exit sequence; returns the exit code for <c>Main</c> to return.</summary>
+    /// <param name="main">The main program.</param>
+    /// <returns>The first claimed exit code; otherwise 0, or 1 if <paramref name="main"/> threw (the exception is printed to stderr first).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
+    /// <remarks>See <see cref="RunMain(Func{int})"/>. An <c>async</c> lambda binds to <see cref="RunMain(Func{Task})"/>, never to this overload.</remarks>
+    public static int RunMain(Action main)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        return RunMainCore(main, static m =>
+        {
+            ((Action)m!)();
+            return 0;
+        });
+    }
+
+    /// <summary>Runs <paramref name="main"/> as the main program with a token cancelled when the process begins to exit, then the exit sequence.</summary>
+    /// <param name="main">The main program; its argument is <see cref="ShuttingDown"/>, its result the exit code.</param>
+    /// <returns>See <see cref="RunMain(Func{int})"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
+    /// <remarks>
+    /// The idiomatic form for a program that must stop on SIGTERM or Ctrl+C: loop until the token is cancelled, return,
+    /// and the sequence then joins the threads and runs the hooks. An <see cref="OperationCanceledException"/> for this
+    /// token is a normal return (not printed). See <see cref="RunMain(Func{int})"/>.
+    /// </remarks>
+    public static int RunMain(Func<CancellationToken, int> main)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        return RunMainCore(main, static m => ((Func<CancellationToken, int>)m!)(Coordinator.ShuttingDown));
+    }
+
+    /// <summary>Runs <paramref name="main"/> as the main program with a token cancelled when the process begins to exit, then the exit sequence.</summary>
+    /// <param name="main">The main program; its argument is <see cref="ShuttingDown"/>.</param>
+    /// <returns>See <see cref="RunMain(Action)"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
+    /// <remarks>See <see cref="RunMain(Func{CancellationToken, int})"/>.</remarks>
+    public static int RunMain(Action<CancellationToken> main)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        return RunMainCore(main, static m =>
+        {
+            ((Action<CancellationToken>)m!)(Coordinator.ShuttingDown);
+            return 0;
+        });
+    }
+
+    /// <summary>Runs the asynchronous <paramref name="main"/> to completion as the main program, then the exit sequence.</summary>
+    /// <param name="main">The main program.</param>
+    /// <returns>See <see cref="RunMain(Action)"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
+    /// <remarks>
+    /// Python equivalent: <c>asyncio.run(main())</c>, followed by the thread shutdown. The calling thread waits for the
+    /// task; its continuations belong to the main program (threads they create default to non-daemon). A faulted task
+    /// prints its exception and exits 1, as the synchronous form does. <c>RunMain(async () =&gt; ...)</c> binds here, so
+    /// no <c>async void</c> is possible through RunMain.
+    /// </remarks>
+#if NET9_0_OR_GREATER
+    // A lambda that only throws converts to both the task and the synchronous form; the task form runs it the same way.
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+#endif
+    public static int RunMain(Func<Task> main)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        return RunMainCore(main, static m =>
+        {
+            ((Func<Task>)m!)().GetAwaiter().GetResult();
+            return 0;
+        });
+    }
+
+    /// <summary>Runs the asynchronous <paramref name="main"/> to completion as the main program, then the exit sequence.</summary>
+    /// <param name="main">The main program; its result is the exit code.</param>
+    /// <returns>See <see cref="RunMain(Func{int})"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
+    /// <remarks>See <see cref="RunMain(Func{Task})"/>.</remarks>
+#if NET9_0_OR_GREATER
+    // A lambda that only throws converts to both the task and the synchronous form; the task form runs it the same way.
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+#endif
+    public static int RunMain(Func<Task<int>> main)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        return RunMainCore(main, static m => ((Func<Task<int>>)m!)().GetAwaiter().GetResult());
+    }
+
+    /// <summary>Runs the asynchronous <paramref name="main"/> with a token cancelled when the process begins to exit, then the exit sequence.</summary>
+    /// <param name="main">The main program; its argument is <see cref="ShuttingDown"/>.</param>
+    /// <returns>See <see cref="RunMain(Action)"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
+    /// <remarks>See <see cref="RunMain(Func{Task})"/> and <see cref="RunMain(Func{CancellationToken, int})"/>.</remarks>
+#if NET9_0_OR_GREATER
+    // A lambda that only throws converts to both the task and the synchronous form; the task form runs it the same way.
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+#endif
+    public static int RunMain(Func<CancellationToken, Task> main)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        return RunMainCore(main, static m =>
+        {
+            ((Func<CancellationToken, Task>)m!)(Coordinator.ShuttingDown).GetAwaiter().GetResult();
+            return 0;
+        });
+    }
+
+    /// <summary>Runs the asynchronous <paramref name="main"/> with a token cancelled when the process begins to exit, then the exit sequence.</summary>
+    /// <param name="main">The main program; its argument is <see cref="ShuttingDown"/>, its result the exit code.</param>
+    /// <returns>See <see cref="RunMain(Func{int})"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
+    /// <remarks>See <see cref="RunMain(Func{Task})"/> and <see cref="RunMain(Func{CancellationToken, int})"/>.</remarks>
+#if NET9_0_OR_GREATER
+    // A lambda that only throws converts to both the task and the synchronous form; the task form runs it the same way.
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+#endif
+    public static int RunMain(Func<CancellationToken, Task<int>> main)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        return RunMainCore(main, static m => ((Func<CancellationToken, Task<int>>)m!)(Coordinator.ShuttingDown).GetAwaiter().GetResult());
+    }
+
+    /// <summary>Makes <paramref name="task"/> must-finish work: the exit sequence waits for it as for a non-daemon thread.</summary>
+    /// <param name="task">The task.</param>
+    /// <param name="name">The name the report and the stderr line give it when it does not finish; <see langword="null"/> gives <c>Task-ID</c>.</param>
+    /// <returns><paramref name="task"/>, so that <c>await ExitRegistry.Track(SaveAsync(), "save")</c> reads naturally.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="task"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The exit sequence has passed its point of no return: nothing would wait for the task.</exception>
+    /// <remarks>
+    /// <para>
+    /// No Python equivalent (an <c>executor.submit</c> future is the closest). The join step waits for every tracked task
+    /// within the same <see cref="JoinTimeout"/> deadline as the threads, on every exit path, <c>Main</c> returning
+    /// without RunMain included; a task still running at the deadline is named in <see cref="ShutdownReport.Unfinished"/>
+    /// and on stderr. It costs no thread: one continuation (a single small allocation) removes the task from the registry
+    /// the moment it completes, so a finished task is never kept alive. Tracking a task twice tracks it once.
+    /// </para>
+    /// <para>Thread safety: callable from any thread, including from hooks before the point of no return.</para>
+    /// </remarks>
+    public static Task Track(Task task, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (!task.IsCompleted && !ThreadRegistry.Default.Track(task, name))
+        {
+            throw new InvalidOperationException(
+                "can't track a task at interpreter shutdown: the exit sequence has passed its point of no return, so nothing would wait for it. Track it before the process begins to exit.");
+        }
+
+        return task;
+    }
+
+    /// <summary>Makes <paramref name="task"/> must-finish work; see <see cref="Track(Task, string?)"/>.</summary>
+    /// <typeparam name="T">The task's result type.</typeparam>
+    /// <param name="task">The task.</param>
+    /// <param name="name">The name the report gives it when it does not finish.</param>
+    /// <returns><paramref name="task"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="task"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The exit sequence has passed its point of no return.</exception>
+    public static Task<T> Track<T>(Task<T> task, string? name = null)
+    {
+        Track((Task)task, name);
+        return task;
+    }
+
+    /// <summary>Ends the process with <paramref name="exitCode"/> after the exit sequence; callable from any thread.</summary>
+    /// <param name="exitCode">The process exit code. The first exit path that claims a code wins; later ones keep it.</param>
+    /// <exception cref="InvalidOperationException">Called from a hook or a <see cref="ShuttingDown"/> callback (the process is already exiting).</exception>
+    /// <exception cref="ThreadExitException">
+    /// Called while the exit sequence already runs from a <see cref="DaemonThread"/>'s body, from task code, or from
+    /// RunMain's main program: the code is claimed and that code ends (the sequence may be waiting for it), as Python's
+    /// <c>SystemExit</c> ends a thread. The default <see cref="DaemonThread.ExceptHook"/> ignores it.
+    /// </exception>
+    /// <remarks>
+    /// <para>
+    /// Python equivalent: <c>sys.exit(n)</c> in the main thread. The calling thread is never joined; every other
+    /// non-daemon thread is. Use it instead of <see cref="Environment.Exit(int)"/>, whose caller the library cannot
+    /// identify. Called from the report handler, it sets the exit code (if no path claimed one) and ends the handler.
+    /// Called from an <see cref="AppDomain.ProcessExit"/> handler (before or after the library's own), it runs or waits
+    /// for the sequence, sets <see cref="Environment.ExitCode"/> and returns, because <see cref="Environment.Exit(int)"/>
+    /// there deadlocks. The README's table "What happens when X calls Y during the exit" lists every case.
+    /// </para>
+    /// </remarks>
+    [DoesNotReturn]
+    public static void Exit(int exitCode)
+    {
+        Coordinator.Exit(exitCode, static () => s_processExiting);
+#pragma warning disable CS8763 // Only inside ProcessExit, where Environment.Exit would deadlock (see remarks).
+    }
+#pragma warning restore CS8763
+
+    [SuppressMessage("Design", "CA1031", Justification = "Python prints whatever escapes the main program, then exits 1; nothing may escape RunMain before the exit sequence.")]
+    private static int RunMainCore(object main, Func<object, int> invoke)
+    {
         int exitCode;
+        Coordinator.MainProgramStarting();
         try
         {
-            exitCode = main();
+            exitCode = invoke(main);
         }
         catch (ThreadExitException)
         {
+            exitCode = 0;
+        }
+        catch (OperationCanceledException canceled) when (canceled.CancellationToken == Coordinator.ShuttingDown)
+        {
+            // The token given to main was cancelled by the exit: a normal way for main to stop.
             exitCode = 0;
         }
         catch (Exception ex)
@@ -200,55 +418,13 @@ public static class ExitRegistry
             StandardError.Write("Unhandled exception. " + ex + Environment.NewLine);
             exitCode = 1;
         }
+        finally
+        {
+            Coordinator.MainProgramReturned();
+        }
 
         Coordinator.Shutdown(ShutdownTrigger.RunMain);
-        return Coordinator.ExitCodeOverride ?? exitCode;
-    }
-
-    /// <summary>Runs <paramref name="main"/> as the main program, then the exit sequence; returns the exit code for <c>Main</c> to return.</summary>
-    /// <param name="main">The main program.</param>
-    /// <returns>0, or 1 if <paramref name="main"/> threw (the exception is printed to stderr first).</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="main"/> is <see langword="null"/>.</exception>
-    /// <remarks>See <see cref="RunMain(Func{int})"/>.</remarks>
-    public static int RunMain(Action main)
-    {
-        ArgumentNullException.ThrowIfNull(main);
-        return RunMain(() =>
-        {
-            main();
-            return 0;
-        });
-    }
-
-    /// <summary>Ends the process with <paramref name="exitCode"/> after the exit sequence; callable from any thread.</summary>
-    /// <param name="exitCode">The process exit code. If several threads exit at once, the first code wins.</param>
-    /// <exception cref="InvalidOperationException">Called from a hook while the sequence runs (the process is already exiting).</exception>
-    /// <remarks>
-    /// Python equivalent: <c>sys.exit(n)</c> in the main thread. The calling thread is never joined; every other
-    /// non-daemon thread is. Use it instead of <see cref="Environment.Exit(int)"/>, whose caller the library cannot
-    /// identify. Called from an <see cref="AppDomain.ProcessExit"/> handler, it runs the sequence, sets
-    /// <see cref="Environment.ExitCode"/> and returns, because <see cref="Environment.Exit(int)"/> there deadlocks.
-    /// </remarks>
-    [DoesNotReturn]
-    public static void Exit(int exitCode)
-    {
-        if (Coordinator.IsRunningOnCurrentThread)
-        {
-            throw new InvalidOperationException(
-                "cannot exit from inside a shutdown hook: the process is already exiting. Return from the hook instead; the exit code stays the one the exit path chose.");
-        }
-
-        int code = Coordinator.ClaimExitCode(exitCode);
-        Coordinator.Shutdown(ShutdownTrigger.Exit);
-        if (s_processExiting)
-        {
-            Environment.ExitCode = code;
-#pragma warning disable CS8763 // The runtime is already exiting; Environment.Exit here would deadlock (see remarks).
-            return;
-#pragma warning restore CS8763
-        }
-
-        Environment.Exit(code);
+        return Coordinator.ClaimedExitCode ?? exitCode;
     }
 
     /// <summary>Forces the registry's one-time installation; every entry point of the library calls it.</summary>
@@ -295,8 +471,11 @@ public static class ExitRegistry
         {
             // Runs on the finalizer thread, after the runtime's own wait for foreground threads when Main returned,
             // or at once when Environment.Exit was called. Never calls Environment.Exit (that deadlocks here).
+            // The code the runtime will exit with (Environment.Exit's argument, or Main's result) is this path's claim:
+            // an earlier claim (ExitRegistry.Exit, a signal) wins, a later one loses (SPEC 5.5).
+            Coordinator.ClaimExitCode(Environment.ExitCode);
             Coordinator.Shutdown(ShutdownTrigger.ProcessExit, callerMayBeBlocked: true);
-            if (Coordinator.ExitCodeOverride is int code)
+            if (Coordinator.ClaimedExitCode is int code)
             {
                 Environment.ExitCode = code;
             }

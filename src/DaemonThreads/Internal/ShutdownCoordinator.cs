@@ -1,25 +1,34 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 
 namespace DaemonThreads.Internal;
 
 /// <summary>
-/// The exit sequence and its hooks: the logic behind <see cref="ExitRegistry"/>, as an instance tests can create in
-/// isolation.
+/// The exit sequence: an explicit state machine over one wait primitive, with the logic behind <see cref="ExitRegistry"/>,
+/// as an instance tests can create in isolation.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Files: this one holds the state, the entry point and the ordered steps; <c>ShutdownCoordinator.Callers.cs</c> the one
+/// place that classifies a caller and decides what a call made during the exit does (the README's re-entrancy table);
+/// <c>ShutdownCoordinator.Wait.cs</c> the wait primitive and the step runner that runs user code under a bound;
+/// <c>ShutdownCoordinator.Report.cs</c> the report and its stderr lines.
+/// </para>
+/// <para>
+/// One lock: the registry's. Every change that can end a wait (a thread or tracked task finishing, a hook returning,
+/// the main program returning, a stop request, the Environment.Exit path being detected) pulses its monitor, so no wait
+/// polls.
+/// </para>
+/// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The process-wide coordinator lives until the process exits; its events are waited on during exit, so disposing them would be wrong.")]
-internal sealed class ShutdownCoordinator
+internal sealed partial class ShutdownCoordinator
 {
-    // Listed names per stderr line; the report object always has them all.
-    private const int MaxNamesPerLine = 20;
-
     private readonly ThreadRegistry _registry;
     private readonly bool _isProcessWide;
-    private readonly object _lock = new();
+    private readonly object _lock;
     private readonly List<Action> _beforeJoin = [];
     private readonly List<Action> _atExit = [];
     private readonly List<Exception> _hookErrors = [];
+    private readonly List<UnfinishedWork> _abandonedHooks = [];
     private readonly List<IExitParticipant> _participants = [];
     private readonly CancellationTokenSource _shuttingDown = new();
     private readonly ManualResetEventSlim _done = new(false);
@@ -28,28 +37,53 @@ internal sealed class ShutdownCoordinator
     private TimeSpan _daemonGracePeriod = TimeSpan.Zero;
     private Phase _phase;
     private int _runnerThreadId;
-    private volatile bool _stopWaiting;
+    private DaemonThread? _runnerIdentity;
     private ShutdownTrigger _trigger;
+    private int? _signalNumber;
     private long _startTimestamp;
     private ShutdownReport? _report;
-    private int? _exitCodeOverride;
+    private int? _claimedExitCode;
+    private int _stopRequests;
+    private bool _callerMayBeBlocked;
+    private bool _quietPeriodSpent;
+    private int? _forcedExitCode; // the first stop request's 128 + n: it abandons work, so it overrides a claimed code
+    private readonly HashSet<DaemonThread> _joinedBySteps = [];
+    private int _mainProgramThreadId; // the thread running RunMain's main; 0 when none
+    private bool _mainProgramRunning;
 
     internal ShutdownCoordinator(ThreadRegistry registry, bool isProcessWide)
     {
         _registry = registry;
         _isProcessWide = isProcessWide;
+        _lock = registry.SyncRoot;
     }
 
-    private enum Phase
+    /// <summary>The states of the sequence, in order; it only moves forward.</summary>
+    internal enum Phase
     {
+        /// <summary>Nothing has begun.</summary>
         Idle,
+
+        /// <summary><see cref="ShuttingDown"/> is being cancelled; on a signal under RunMain, the main program is waited for.</summary>
+        Begun,
+
+        /// <summary>Before-join hooks and participants (pools) run.</summary>
         BeforeJoin,
+
+        /// <summary>Non-daemon threads and tracked tasks are waited for; then the grace period.</summary>
         Joining,
+
+        /// <summary>At-exit hooks run; then the last join and the point of no return.</summary>
         AtExit,
+
+        /// <summary>Past the point of no return: the report is published.</summary>
+        Reporting,
+
+        /// <summary>Finished: later calls get the report.</summary>
         Done,
     }
 
-    /// <summary>Gets or sets the bound of the whole join step.</summary>
+    /// <summary>Gets or sets the bound of the join step, and of each step that runs user code.</summary>
     internal TimeSpan JoinTimeout
     {
         get
@@ -112,26 +146,41 @@ internal sealed class ShutdownCoordinator
         }
     }
 
-    /// <summary>Gets the exit path that started the sequence (meaningful once <see cref="HasStarted"/> is <see langword="true"/>).</summary>
-    internal ShutdownTrigger Trigger
+    /// <summary>Gets a value indicating whether the sequence has finished.</summary>
+    internal bool IsDone => _done.IsSet;
+
+    /// <summary>Gets the state of the sequence.</summary>
+    internal Phase CurrentPhase
     {
         get
         {
             lock (_lock)
             {
-                return _trigger;
+                return _phase;
             }
         }
     }
 
-    /// <summary>Gets a value indicating whether the calling thread is the one running the sequence, with the sequence not finished.</summary>
-    internal bool IsRunningOnCurrentThread
+    /// <summary>Gets the exit path that started the sequence, or <see langword="null"/> before it starts.</summary>
+    internal ShutdownTrigger? Trigger
     {
         get
         {
             lock (_lock)
             {
-                return _phase != Phase.Idle && _phase != Phase.Done && _runnerThreadId == Environment.CurrentManagedThreadId;
+                return _phase == Phase.Idle ? null : _trigger;
+            }
+        }
+    }
+
+    /// <summary>Gets the POSIX number of the signal that started the sequence, if a signal did.</summary>
+    internal int? SignalNumber
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _phase == Phase.Idle ? null : _signalNumber;
             }
         }
     }
@@ -139,14 +188,37 @@ internal sealed class ShutdownCoordinator
     /// <summary>Gets or sets where the report goes; <see langword="null"/> writes it to stderr.</summary>
     internal Action<ShutdownReport>? ReportSink { get; set; }
 
-    /// <summary>Gets the exit code a signal asked for while the sequence ran, if any.</summary>
-    internal int? ExitCodeOverride
+    /// <summary>
+    /// Gets the exit code the process ends with, if decided: the first claimed code (SPEC 5.5), unless a second signal
+    /// abandoned work, whose 128 + n then wins (README: "a second signal abandons, exit 128 + n").
+    /// </summary>
+    internal int? ClaimedExitCode
     {
         get
         {
             lock (_lock)
             {
-                return _exitCodeOverride;
+                return _forcedExitCode ?? _claimedExitCode;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Notes that user code run by the sequence (a hook) joins <paramref name="thread"/>: that thread's own
+    /// <see cref="Shutdown"/> call then returns at once instead of waiting for the sequence (issue 9 #4).
+    /// </summary>
+    internal void NoteJoinedByStep(DaemonThread thread)
+    {
+        if (!ReferenceEquals(t_stepOwner, this))
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_joinedBySteps.Add(thread))
+            {
+                Monitor.PulseAll(_lock);
             }
         }
     }
@@ -215,60 +287,129 @@ internal sealed class ShutdownCoordinator
         }
     }
 
+    /// <summary>Waits until the sequence has finished, at most <paramref name="timeout"/>.</summary>
+    internal bool WaitDone(TimeSpan timeout) => _done.Wait(timeout);
+
     /// <summary>Waits until the main program has ended.</summary>
     internal bool WaitMainStopped(TimeSpan timeout) => _mainStopped.Wait(timeout);
 
-    /// <summary>Ends the waits of the sequence now (a second signal): what is still running is reported and abandoned.</summary>
-    internal void StopWaiting(int? exitCode)
-    {
-        lock (_lock)
-        {
-            _exitCodeOverride ??= exitCode;
-        }
-
-        _stopWaiting = true;
-        _registry.PulseWaiters();
-    }
-
     /// <summary>Records the exit code a path will end with, unless one was recorded before (the first wins).</summary>
+    /// <returns>The code the process will exit with.</returns>
     internal int ClaimExitCode(int exitCode)
     {
         lock (_lock)
         {
-            _exitCodeOverride ??= exitCode;
-            return _exitCodeOverride.Value;
+            _claimedExitCode ??= exitCode;
+            return _forcedExitCode ?? _claimedExitCode.Value;
         }
     }
 
     /// <summary>
-    /// Runs the exit sequence once; later and concurrent calls wait for it and return the same report.
+    /// Ends the wait that runs now (a second signal): the join stops for good, a hook running now is abandoned. What
+    /// still runs is reported.
+    /// </summary>
+    /// <param name="exitCode">The code to exit with if no path claimed one.</param>
+    internal void StopWaiting(int? exitCode)
+    {
+        lock (_lock)
+        {
+            if (exitCode is int code)
+            {
+                _forcedExitCode ??= code;
+            }
+
+            _stopRequests++;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Marks that some thread may be blocked for good in <see cref="Environment.Exit(int)"/> (the ProcessExit path).</summary>
+    internal void NoteCallerMayBeBlocked()
+    {
+        lock (_lock)
+        {
+            _callerMayBeBlocked = true;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Marks the calling thread as running RunMain's main program.</summary>
+    internal void MainProgramStarting()
+    {
+        lock (_lock)
+        {
+            _mainProgramThreadId = Environment.CurrentManagedThreadId;
+            _mainProgramRunning = true;
+        }
+    }
+
+    /// <summary>Marks RunMain's main program as returned (or thrown); wakes a sequence that waits for it.</summary>
+    internal void MainProgramReturned()
+    {
+        lock (_lock)
+        {
+            _mainProgramRunning = false;
+            Monitor.PulseAll(_lock);
+        }
+
+        if (_isProcessWide)
+        {
+            _mainStopped.Set();
+        }
+    }
+
+    /// <summary>Gets a value indicating whether RunMain's main program is still running.</summary>
+    internal bool MainProgramRunning
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _mainProgramRunning;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the exit sequence once; what a later or concurrent call does depends on its caller (see
+    /// <see cref="ClassifyCaller"/> and the README's table).
     /// </summary>
     /// <param name="trigger">The exit path.</param>
     /// <param name="callerMayBeBlocked">
     /// <see langword="true"/> on the <see cref="AppDomain.ProcessExit"/> path, where some thread may be blocked in
     /// <see cref="Environment.Exit(int)"/> without the library being able to tell which.
     /// </param>
+    /// <param name="signalNumber">The POSIX signal number when a signal starts the sequence.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trigger"/> is not a defined <see cref="ShutdownTrigger"/>.</exception>
     /// <remarks>
-    /// The order (SPEC §3.2):
+    /// The order (SPEC §3.2, §5):
     /// <list type="number">
-    /// <item>Mark shutting down and cancel <see cref="ShuttingDown"/>; <see cref="RegisterBeforeJoin"/> throws from here.</item>
-    /// <item>Run the before-join hooks, newest first; a failing hook is reported and the others still run.</item>
-    /// <item>Wait for every non-daemon thread except the caller, including threads started meanwhile, within one
-    /// <see cref="JoinTimeout"/> deadline for the whole step.</item>
+    /// <item>Begin: refuse new before-join hooks; cancel <see cref="ShuttingDown"/> (its callbacks run as user code,
+    /// bounded). On a signal under RunMain, wait for the main program to return, as for a non-daemon thread.</item>
+    /// <item>Before-join hooks, newest first, then the participants (pools are marked shut down); bounded by
+    /// <see cref="JoinTimeout"/> and a second signal. A failing hook is reported and the others still run.</item>
+    /// <item>Join every non-daemon thread and tracked task except the caller, including work started meanwhile, within
+    /// one <see cref="JoinTimeout"/> deadline for the whole step.</item>
     /// <item>Give daemon threads up to <see cref="DaemonGracePeriod"/> in total to finish.</item>
-    /// <item>Run the at-exit hooks, newest first; a failing hook is reported and the others still run. Non-daemon threads
-    /// they started are joined within what is left of the step 3 deadline.</item>
-    /// <item>Point of no return: build the report (timed-out non-daemon threads, abandoned daemon threads), write it,
-    /// and refuse non-daemon starts from now on.</item>
+    /// <item>At-exit hooks, newest first; bounded as step 2.</item>
+    /// <item>In one atomic step: join what the at-exit hooks started (within what is left of the step 3 deadline), then
+    /// pass the point of no return: refuse non-daemon starts and tracked tasks from now on.</item>
+    /// <item>Build the report (timed-out work, abandoned daemon threads and hooks), publish it (the report handler runs as
+    /// bounded user code), then mark the sequence done.</item>
     /// </list>
     /// </remarks>
-    internal ShutdownReport Shutdown(ShutdownTrigger trigger, bool callerMayBeBlocked = false)
+    internal ShutdownReport Shutdown(ShutdownTrigger trigger, bool callerMayBeBlocked = false, int? signalNumber = null)
     {
-        DaemonThread? caller = DaemonThread.CurrentStartedOrNull();
-        if (caller is not null && !caller.IsDaemon)
+        if (!Enum.IsDefined(trigger))
         {
-            // The caller is never joined: it would be waiting for itself.
-            _registry.Exempt(caller);
+            throw new ArgumentOutOfRangeException(nameof(trigger), trigger, "Not a defined ShutdownTrigger value; use one of the named values (Shutdown, Host, ...).");
+        }
+
+        Caller caller = ClassifyCaller();
+        if (caller.Thread is { IsDaemon: false } joinedCaller && caller.Role != CallerRole.Step)
+        {
+            // The caller is never joined: it would be waiting for itself. It runs the sequence or returns at once.
+            _registry.Exempt(joinedCaller);
         }
 
         bool run;
@@ -277,84 +418,85 @@ internal sealed class ShutdownCoordinator
             run = _phase == Phase.Idle;
             if (run)
             {
-                _phase = Phase.BeforeJoin;
+                _phase = Phase.Begun;
                 _trigger = trigger;
+                _signalNumber = signalNumber;
                 _runnerThreadId = Environment.CurrentManagedThreadId;
+                _runnerIdentity = caller.Thread ?? DaemonThread.Main;
                 _startTimestamp = Stopwatch.GetTimestamp();
+                _callerMayBeBlocked |= callerMayBeBlocked;
+            }
+            else if (callerMayBeBlocked)
+            {
+                _callerMayBeBlocked = true;
+                Monitor.PulseAll(_lock);
             }
         }
 
         if (!run)
         {
-            if (IsRunningOnCurrentThread)
-            {
-                // Called from a hook: waiting would deadlock, so answer with what is known so far.
-                return Provisional();
-            }
-
-            // Deliberately unbounded: the running sequence is itself bounded by JoinTimeout and the hooks the user wrote.
-            _done.Wait();
-            return _report!;
+            return ReportForLateCaller(caller);
         }
 
-        // Hooks run "as the main program" unless a DaemonThread runs the sequence (CPython runs them on the main thread).
-        DaemonThread? previous = caller is null ? DaemonThread.OverrideCurrent(DaemonThread.Main) : null;
-        try
-        {
-            return RunSequence(trigger, caller, callerMayBeBlocked);
-        }
-        finally
-        {
-            if (caller is null)
-            {
-                DaemonThread.RestoreCurrent(previous);
-            }
-        }
+        return RunSequence();
     }
 
-    private ShutdownReport RunSequence(ShutdownTrigger trigger, DaemonThread? caller, bool callerMayBeBlocked)
+    private ShutdownReport RunSequence()
     {
-        // 1. Shutting down: wake whoever watches the token.
-        _registry.BeginShutdown();
-        try
-        {
-            _shuttingDown.Cancel();
-        }
-        catch (AggregateException callbacksFailed)
-        {
-            // A loop here, in a handler, would make the JIT compile this whole method fully optimised (on-stack
-            // replacement cannot patch loops in handlers): measurably slower at its one call, so it is a method of its own.
-            RecordCallbackErrors(callbacksFailed);
-        }
-
-        // 2. Before-join hooks, newest first.
-        Action[] hooks;
+        ShutdownTrigger trigger;
+        TimeSpan joinTimeout;
         lock (_lock)
         {
-            hooks = [.. _beforeJoin];
+            trigger = _trigger;
+            joinTimeout = _joinTimeout;
         }
 
-        RunHooks(hooks, "before-join hook");
+        // 1. Begin: whoever watches the token wakes; then, on a signal under RunMain, the main program is joined first.
+        _registry.BeginShutdown();
+        RunUserSteps([new UserStep("ShuttingDown callbacks", CancelShuttingDown)], Deadline.After(joinTimeout));
+        if (trigger is ShutdownTrigger.SigTerm or ShutdownTrigger.SigInt or ShutdownTrigger.SigHup && MainProgramRunning)
+        {
+            Deadline mainDeadline = Deadline.After(JoinTimeout);
+            if (!WaitForExit(() => !_mainProgramRunning, mainDeadline, WaitKind.Work))
+            {
+                lock (_lock)
+                {
+                    _abandonedHooks.Add(new UnfinishedWork(ExitWorkKind.MainProgram, DaemonThread.Main.Name, thread: DaemonThread.Main));
+                }
+            }
+        }
 
+        // 2. Before-join hooks, newest first, then the participants (pools): CPython's _python_exit runs as one of them.
+        Action[] hooks;
         IExitParticipant[] participants;
         lock (_lock)
         {
+            _phase = Phase.BeforeJoin;
+            hooks = [.. _beforeJoin];
             participants = [.. _participants];
+            joinTimeout = _joinTimeout;
+        }
+
+        var steps = new List<UserStep>(hooks.Length + participants.Length);
+        for (int i = hooks.Length - 1; i >= 0; i--)
+        {
+            steps.Add(new UserStep("before-join hook " + HookName(hooks[i]), hooks[i]));
         }
 
         foreach (IExitParticipant participant in participants)
         {
-            participant.BeginShutdown();
+            steps.Add(new UserStep("pool shutdown", participant.BeginShutdown));
         }
 
+        RunUserSteps(steps, Deadline.After(joinTimeout));
+
         // CPython marks the main thread stopped before the join when the main program has ended.
-        if (_isProcessWide && (trigger is ShutdownTrigger.RunMain or ShutdownTrigger.ProcessExit || (caller is null && Environment.CurrentManagedThreadId == 1)))
+        if (_isProcessWide && (trigger is ShutdownTrigger.RunMain or ShutdownTrigger.ProcessExit || !MainProgramRunning && Environment.CurrentManagedThreadId == 1))
         {
             _mainStopped.Set();
         }
 
-        // 3. Join the non-daemon threads within one deadline.
-        TimeSpan joinTimeout;
+        // 3. Join the non-daemon threads and tracked tasks within one deadline.
         TimeSpan grace;
         lock (_lock)
         {
@@ -363,17 +505,15 @@ internal sealed class ShutdownCoordinator
             grace = _daemonGracePeriod;
         }
 
-        Func<bool> stop = () => _stopWaiting;
-        var deadline = Deadline.After(joinTimeout);
-        Deadline? lastThreadDeadline = null;
-        JoinNonDaemon();
+        Deadline joinDeadline = Deadline.After(joinTimeout);
+        WaitForExit(() => _registry.BlockingCount == 0, joinDeadline, WaitKind.Work);
 
-        // 4. Grace period for daemon threads that watch ShuttingDown.
+        // 4. Grace period for daemon threads that watch ShuttingDown. A daemon runner (Exit or Shutdown from a daemon
+        // thread) cannot finish during it, so it is not waited for.
         if (grace > TimeSpan.Zero)
         {
-            // A daemon caller (ExitRegistry.Exit or Shutdown from a daemon thread) is running this very sequence: it
-            // cannot finish during the grace period, so it is not waited for.
-            _registry.WaitForDaemons(caller is { IsDaemon: true } ? 1 : 0, Deadline.After(grace), stop);
+            int leave = _runnerIdentity is { IsDaemon: true, IsMain: false, IsDummy: false } && _registry.IsLinked(_runnerIdentity) ? 1 : 0;
+            WaitForExit(() => _registry.DaemonCount <= leave, Deadline.After(grace), WaitKind.Work);
         }
 
         // 5. At-exit hooks, newest first.
@@ -381,16 +521,21 @@ internal sealed class ShutdownCoordinator
         {
             _phase = Phase.AtExit;
             hooks = [.. _atExit];
+            joinTimeout = _joinTimeout;
         }
 
-        RunHooks(hooks, "at-exit hook");
+        steps.Clear();
+        for (int i = hooks.Length - 1; i >= 0; i--)
+        {
+            steps.Add(new UserStep("at-exit hook " + HookName(hooks[i]), hooks[i]));
+        }
 
-        // Threads an at-exit hook started are joined too, before the point of no return (SPEC §4; CPython main,
-        // gh-136003), within what is left of the same deadlines: the join step keeps its one bound.
-        JoinNonDaemon();
+        RunUserSteps(steps, Deadline.After(joinTimeout));
 
-        // 6. Point of no return.
-        var (joined, timedOut, abandoned) = _registry.PassPointOfNoReturn();
+        // 6. Threads an at-exit hook started are joined too (SPEC §4; CPython main, gh-136003), within what is left of the
+        // same deadline; the last wait and the point of no return are one atomic step, so that a start that succeeds is
+        // always joined and one that comes later is refused.
+        var (joined, timedOut, tasks, abandoned) = WaitAndPassPointOfNoReturn(joinDeadline);
         foreach (DaemonThread t in timedOut)
         {
             t.AbandonAtExit();
@@ -401,28 +546,13 @@ internal sealed class ShutdownCoordinator
             _mainStopped.Set();
         }
 
-        var unfinished = new List<UnfinishedWork>();
-        foreach (DaemonThread t in timedOut)
-        {
-            unfinished.Add(new UnfinishedWork(ExitWorkKind.Thread, t.Name, thread: t));
-        }
-
-        foreach (IExitParticipant participant in participants)
-        {
-            participant.AtPointOfNoReturn(unfinished);
-        }
-
-        foreach (DaemonThread t in abandoned)
-        {
-            unfinished.Add(new UnfinishedWork(ExitWorkKind.DaemonThread, t.Name, thread: t));
-        }
-
-        ShutdownReport report;
+        // 7. The report.
+        ShutdownReport report = BuildReport(trigger, joined, timedOut, tasks, abandoned, participants);
         lock (_lock)
         {
-            report = new ShutdownReport(trigger, joined, timedOut, abandoned, [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: true, unfinished);
             _report = report;
-            _phase = Phase.Done;
+            _phase = Phase.Reporting;
+            joinTimeout = _joinTimeout;
         }
 
         if (_isProcessWide)
@@ -430,26 +560,36 @@ internal sealed class ShutdownCoordinator
             DaemonThreadsMetrics.ShutdownCompleted(report);
         }
 
-        Publish(report);
+        Publish(report, Deadline.After(joinTimeout));
+        lock (_lock)
+        {
+            _phase = Phase.Done;
+            Monitor.PulseAll(_lock);
+        }
+
         _done.Set();
         return report;
+    }
 
-        void JoinNonDaemon()
+    private void CancelShuttingDown()
+    {
+        try
         {
-            if (callerMayBeBlocked && deadline.IsInfinite)
-            {
-                // Environment.Exit: the thread that called it is blocked for good and may be a non-daemon thread, which
-                // no API lets us identify. Every other non-daemon thread is waited for without a bound; the last one
-                // may be that caller, so it gets a bounded wait instead of a deadlock (README, "Environment.Exit").
-                // The bound is set once: a second pass (after the at-exit hooks) does not give the caller another 30 s.
-                _registry.WaitForNonDaemon(1, Deadline.Infinite, stop);
-                lastThreadDeadline ??= Deadline.After(ExitRegistry.EnvironmentExitLastThreadTimeout);
-                _registry.WaitForNonDaemon(0, lastThreadDeadline.Value, stop);
-            }
-            else
-            {
-                _registry.WaitForNonDaemon(0, deadline, stop);
-            }
+            _shuttingDown.Cancel();
+        }
+        catch (AggregateException callbacksFailed)
+        {
+            // A loop here, in a handler, would make the JIT compile this whole method fully optimised (on-stack
+            // replacement cannot patch loops in handlers), so it is a method of its own.
+            RecordCallbackErrors(callbacksFailed);
+        }
+    }
+
+    private void RecordCallbackErrors(AggregateException callbacksFailed)
+    {
+        foreach (Exception e in callbacksFailed.InnerExceptions)
+        {
+            RecordHookError("ShuttingDown callback", e);
         }
     }
 
@@ -460,8 +600,8 @@ internal sealed class ShutdownCoordinator
     /// <remarks>
     /// Measured (benchmarks/README.md): compiling the sequence on its first run put about 10 ms between the last
     /// non-daemon thread's end and the end of the exit sequence. <see cref="ExitRegistry"/> runs this on a short-lived
-    /// background thread when it initialises, off the application's threads. Nothing here is visible: the registry, hooks and report
-    /// are private, and a coordinator that is not process-wide records no metrics and writes nothing to stderr.
+    /// background thread when it initialises. Nothing here is visible: the registry, hooks and report are private, and a
+    /// coordinator that is not process-wide records no metrics and writes nothing to stderr.
     /// </remarks>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A rehearsal only saves time; whatever goes wrong in it must not reach the application, and the real exit runs the same code and reports it.")]
     internal static void Rehearse()
@@ -478,123 +618,6 @@ internal sealed class ShutdownCoordinator
         {
             // Nothing to do: the real sequence compiles whatever the rehearsal did not.
         }
-    }
-
-    private void RecordCallbackErrors(AggregateException callbacksFailed)
-    {
-        foreach (Exception e in callbacksFailed.InnerExceptions)
-        {
-            RecordHookError("ShuttingDown callback", e);
-        }
-    }
-
-    private ShutdownReport Provisional()
-    {
-        lock (_lock)
-        {
-            return new ShutdownReport(_trigger, [], [], [], [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: false);
-        }
-    }
-
-    private void RunHooks(Action[] hooks, string kind)
-    {
-        for (int i = hooks.Length - 1; i >= 0; i--)
-        {
-            try
-            {
-                hooks[i]();
-            }
-            catch (Exception e)
-            {
-                RecordHookError(kind + " " + HookName(hooks[i]), e);
-            }
-        }
-    }
-
-    private void RecordHookError(string where, Exception e)
-    {
-        lock (_lock)
-        {
-            _hookErrors.Add(e);
-        }
-
-        if (ReportSink is null && _isProcessWide)
-        {
-            StandardError.Write("Exception ignored in " + where + ":" + Environment.NewLine + e + Environment.NewLine);
-        }
-    }
-
-    private void Publish(ShutdownReport report)
-    {
-        Action<ShutdownReport>? sink = ReportSink;
-        if (sink is not null)
-        {
-            try
-            {
-                sink(report);
-            }
-            catch (Exception e)
-            {
-                StandardError.Write("Exception in the shutdown report sink:" + Environment.NewLine + e + Environment.NewLine);
-            }
-
-            return;
-        }
-
-        if (!_isProcessWide)
-        {
-            return;
-        }
-
-        string text = FormatForStandardError(report);
-        if (text.Length > 0)
-        {
-            StandardError.Write(text);
-        }
-    }
-
-    /// <summary>Formats the stderr lines of a report: one for timed-out non-daemon threads, one for abandoned daemon threads.</summary>
-    internal static string FormatForStandardError(ShutdownReport report)
-    {
-        var text = new StringBuilder();
-        if (report.TimedOut.Count > 0)
-        {
-            text.Append("DaemonThreads: shutdown stopped waiting for ")
-                .Append(report.TimedOut.Count.ToString(CultureInfo.InvariantCulture))
-                .Append(" non-daemon thread(s), abandoned: ");
-            AppendNames(text, report.TimedOut);
-        }
-
-        if (report.Abandoned.Count > 0)
-        {
-            text.Append("DaemonThreads: shutdown abandoned ")
-                .Append(report.Abandoned.Count.ToString(CultureInfo.InvariantCulture))
-                .Append(" daemon thread(s): ");
-            AppendNames(text, report.Abandoned);
-        }
-
-        return text.ToString();
-    }
-
-    private static void AppendNames(StringBuilder text, IReadOnlyList<DaemonThread> threads)
-    {
-        int shown = Math.Min(threads.Count, MaxNamesPerLine);
-        for (int i = 0; i < shown; i++)
-        {
-            if (i > 0)
-            {
-                text.Append(", ");
-            }
-
-            text.Append(threads[i].Name);
-        }
-
-        if (threads.Count > shown)
-        {
-            text.Append(" and ").Append((threads.Count - shown).ToString(CultureInfo.InvariantCulture)).Append(" more");
-        }
-
-        text.Append(Environment.NewLine);
     }
 
     private static string HookName(Action hook)

@@ -80,47 +80,67 @@ internal static class SignalHandlers
         _ => 15,
     };
 
+    /// <summary>Gets or sets the policy for signals whose handler must not return before the exit (Windows' console close and shutdown).</summary>
+    /// <remarks>A seam: tests on Linux set a policy that simulates the Windows rule (see <see cref="ConsoleExitPolicy"/>).</remarks>
+    internal static ConsoleExitPolicy Policy { get; set; } = ConsoleExitPolicy.ForThisPlatform();
+
+    /// <summary>Gets the POSIX number of a signal (15, 2, 1, 3).</summary>
+    internal static int Number(PosixSignal signal) => ExitCode(signal) - 128;
+
     private static void OnSignal(PosixSignalContext context)
     {
-        context.Cancel = true;
-        int exitCode = ExitCode(context.Signal);
         ShutdownCoordinator coordinator = ExitRegistry.Coordinator;
-        if (Interlocked.Increment(ref s_signals) != 1)
+        if (coordinator.IsDone)
         {
-            // A second signal stops the waiting: what still runs is reported and abandoned, and the path that runs the
-            // sequence exits. The flag is sticky, so a second signal that comes before the runner started is not lost.
-            coordinator.StopWaiting(exitCode);
+            // The sequence has finished and the process lingers (a raw foreground thread, a hand-made Shutdown()): the
+            // signal's default action applies, as in raw .NET. A signal is never swallowed (issue 9 #6).
             return;
         }
 
-        if (coordinator.HasStarted && (coordinator.Trigger != ShutdownTrigger.Shutdown || ExitRegistry.IsProcessExiting))
+        context.Cancel = true;
+        int exitCode = ExitCode(context.Signal);
+        if (Interlocked.Increment(ref s_signals) != 1)
+        {
+            // A second signal ends the wait that runs now: the join stops for good, a hook that runs is abandoned, and the
+            // path that runs the sequence exits. Sticky for the join, so one that comes before the join is not lost.
+            coordinator.StopWaiting(exitCode);
+            Policy.BlockUntilExit(context.Signal, coordinator);
+            return;
+        }
+
+        ShutdownCoordinator.Phase phase = coordinator.CurrentPhase;
+        if (phase != ShutdownCoordinator.Phase.Idle && (coordinator.Trigger != ShutdownTrigger.Shutdown || ExitRegistry.IsProcessExiting))
         {
             // The first signal while RunMain, ExitRegistry.Exit or ProcessExit runs the sequence: that path ends the
             // process with its own code, and its wait goes on (SPEC §4: it takes a second signal to abandon work).
+            Policy.BlockUntilExit(context.Signal, coordinator);
             return;
         }
 
-        // No path ends the process yet: none has begun, or a hand-made Shutdown() ran the sequence and the program goes
-        // on. The default action is cancelled, so this handler must end the process itself or SIGTERM would be ignored.
+        // No path ends the process yet: none has begun, or a hand-made Shutdown() runs the sequence and the program goes
+        // on. The default action is cancelled, so this handler must end the process itself or the signal would be lost.
         ShutdownTrigger trigger = context.Signal switch
         {
             PosixSignal.SIGINT => ShutdownTrigger.SigInt,
             PosixSignal.SIGHUP => ShutdownTrigger.SigHup,
             _ => ShutdownTrigger.SigTerm,
         };
-        int code = coordinator.ClaimExitCode(exitCode);
+        int signalNumber = Number(context.Signal);
+        coordinator.ClaimExitCode(exitCode);
 
-        // Not inline: the signal handlers of the application still have to run, and the sequence may wait long. If a
-        // hand-made Shutdown() is still running, Shutdown waits for it and returns its report.
+        // Not inline: the signal handlers of the application still have to run, and the sequence may wait long. Under
+        // RunMain the sequence first waits for the main program to return (SPEC 5.2). If a hand-made Shutdown() is still
+        // running, Shutdown returns its report once it is done (this thread is one nothing waits for).
         var runner = new Thread(() =>
         {
-            coordinator.Shutdown(trigger);
-            Environment.Exit(coordinator.ExitCodeOverride ?? code);
+            coordinator.Shutdown(trigger, signalNumber: signalNumber);
+            Environment.Exit(coordinator.ClaimedExitCode ?? exitCode);
         })
         {
             IsBackground = true,
             Name = "DaemonThreads exit",
         };
         runner.UnsafeStart();
+        Policy.BlockUntilExit(context.Signal, coordinator);
     }
 }

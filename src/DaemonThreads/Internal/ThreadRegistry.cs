@@ -33,6 +33,7 @@ internal sealed class ThreadRegistry
 
     private readonly object _lock = new();
     private readonly List<DaemonThread> _dummies = [];
+    private readonly Dictionary<Task, string?> _tracked = [];
     private DaemonThread? _head;
     private DaemonThread? _tail;
     private int _count;
@@ -238,6 +239,7 @@ internal sealed class ThreadRegistry
     }
 
     /// <summary>Starts recording finished non-daemon threads and pulsing waiters; the first step of shutdown.</summary>
+    /// <remarks>Idempotent.</remarks>
     internal void BeginShutdown()
     {
         lock (_lock)
@@ -256,26 +258,98 @@ internal sealed class ThreadRegistry
         }
     }
 
-    /// <summary>
-    /// Waits until at most <paramref name="leave"/> non-daemon threads that must be joined are left, the deadline
-    /// passes, or <paramref name="stop"/> returns <see langword="true"/>.
-    /// </summary>
-    /// <returns><see langword="true"/> when the count was reached.</returns>
-    internal bool WaitForNonDaemon(int leave, Deadline deadline, Func<bool> stop)
-        => WaitUntil(() => _nonDaemonToJoin <= leave, deadline, stop);
+    /// <summary>Gets what still blocks the exit: non-daemon threads to join plus tracked tasks. Read under <see cref="SyncRoot"/>.</summary>
+    internal int BlockingCount => _nonDaemonToJoin + _tracked.Count;
+
+    /// <summary>Gets the number of running daemon threads. Read under <see cref="SyncRoot"/>.</summary>
+    internal int DaemonCount => _daemonLive;
+
+    /// <summary>Gets a value indicating whether <paramref name="thread"/> is registered as running.</summary>
+    internal bool IsLinked(DaemonThread thread)
+    {
+        lock (_lock)
+        {
+            return thread.Linked;
+        }
+    }
 
     /// <summary>
-    /// Waits until at most <paramref name="leave"/> daemon threads are running (1 when the caller is one), the deadline
-    /// passes, or <paramref name="stop"/> returns <see langword="true"/>.
+    /// Tells whether every piece of work still blocking the exit is a thread sitting in a wait (the Environment.Exit
+    /// path's test for "only blocked callers are left"); a tracked task or a running thread means no.
     /// </summary>
-    internal bool WaitForDaemons(int leave, Deadline deadline, Func<bool> stop)
-        => WaitUntil(() => _daemonLive <= leave, deadline, stop);
+    internal bool AllBlockingWorkIsWaiting()
+    {
+        lock (_lock)
+        {
+            if (_tracked.Count > 0)
+            {
+                return false;
+            }
+
+            for (DaemonThread? t = _head; t is not null; t = t.RegistryNext)
+            {
+                if (!t.IsDaemon && !t.Exempt && !t.IsBlockedInWait())
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Makes <paramref name="task"/> block the exit until it completes (ExitRegistry.Track).</summary>
+    /// <returns><see langword="false"/> when the point of no return has passed: nothing would wait for it.</returns>
+    internal bool Track(Task task, string? name)
+    {
+        lock (_lock)
+        {
+            if (_pastPointOfNoReturn)
+            {
+                return false;
+            }
+
+            if (!_tracked.TryAdd(task, name))
+            {
+                return true; // tracked already: one entry, one continuation
+            }
+        }
+
+        // One allocation: a delegate closed over the task (an extension method), stored as the task's continuation
+        // without an ExecutionContext or a scheduler (UnsafeOnCompleted on a ConfigureAwait(false) awaiter).
+        task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(task.LeaveRegistry);
+        return true;
+    }
+
+    /// <summary>Removes a tracked task that completed.</summary>
+    internal void Untrack(Task task)
+    {
+        lock (_lock)
+        {
+            if (_tracked.Remove(task) && _pulseOnChange)
+            {
+                Monitor.PulseAll(_lock);
+            }
+        }
+    }
+
+    /// <summary>Gets the number of tracked tasks not yet completed.</summary>
+    internal int TrackedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _tracked.Count;
+            }
+        }
+    }
 
     /// <summary>
     /// Marks the point of no return and returns, in one atomic step, what is still running: non-daemon threads
-    /// (not exempted) and daemon threads; and which non-daemon threads finished since shutdown began.
+    /// (not exempted), tracked tasks and daemon threads; and which non-daemon threads finished since shutdown began.
     /// </summary>
-    internal (List<DaemonThread> Joined, List<DaemonThread> NonDaemon, List<DaemonThread> Daemon) PassPointOfNoReturn()
+    internal (List<DaemonThread> Joined, List<DaemonThread> NonDaemon, List<UnfinishedWork> Tasks, List<DaemonThread> Daemon) PassPointOfNoReturn()
     {
         lock (_lock)
         {
@@ -294,35 +368,15 @@ internal sealed class ThreadRegistry
                 }
             }
 
-            var joined = _finishedNonDaemon is null ? [] : new List<DaemonThread>(_finishedNonDaemon);
-            _finishedNonDaemon = null;
-            return (joined, nonDaemon, daemon);
-        }
-    }
-
-    private bool WaitUntil(Func<bool> done, Deadline deadline, Func<bool> stop)
-    {
-        lock (_lock)
-        {
-            while (!done())
+            var tasks = new List<UnfinishedWork>(_tracked.Count);
+            foreach (var (task, name) in _tracked)
             {
-                if (stop())
-                {
-                    return false;
-                }
-
-                int wait = deadline.RemainingMilliseconds();
-                if (wait == 0)
-                {
-                    return false;
-                }
-
-                // Bounded by the caller's deadline, or deliberately infinite when the user chose an infinite
-                // JoinTimeout; every change to the counts pulses this monitor.
-                Monitor.Wait(_lock, wait);
+                tasks.Add(new UnfinishedWork(ExitWorkKind.Task, name ?? "Task-" + task.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), task: task));
             }
 
-            return true;
+            var joined = _finishedNonDaemon is null ? [] : new List<DaemonThread>(_finishedNonDaemon);
+            _finishedNonDaemon = null;
+            return (joined, nonDaemon, tasks, daemon);
         }
     }
 

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace DaemonThreads.Internal;
+
+/// <summary>The point of no return, the report and its stderr lines.</summary>
+internal sealed partial class ShutdownCoordinator
+{
+    // Listed names per stderr line; the report object always has them all.
+    private const int MaxNamesPerLine = 20;
+
+    /// <summary>
+    /// Waits for what the at-exit hooks started, then passes the point of no return, in one lock section: a start that
+    /// succeeded before it is joined (or named as timed out when the deadline passed), one after it is refused.
+    /// </summary>
+    private (List<DaemonThread> Joined, List<DaemonThread> TimedOut, List<UnfinishedWork> Tasks, List<DaemonThread> Abandoned) WaitAndPassPointOfNoReturn(Deadline joinDeadline)
+    {
+        lock (_lock)
+        {
+            WaitForExit(() => _registry.BlockingCount == 0, joinDeadline, WaitKind.Work);
+            return _registry.PassPointOfNoReturn();
+        }
+    }
+
+    private ShutdownReport BuildReport(
+        ShutdownTrigger trigger,
+        List<DaemonThread> joined,
+        List<DaemonThread> timedOut,
+        List<UnfinishedWork> tasks,
+        List<DaemonThread> abandoned,
+        IExitParticipant[] participants)
+    {
+        var unfinished = new List<UnfinishedWork>(timedOut.Count + abandoned.Count + tasks.Count);
+        foreach (DaemonThread t in timedOut)
+        {
+            unfinished.Add(new UnfinishedWork(ExitWorkKind.Thread, t.Name, thread: t));
+        }
+
+        foreach (DaemonThread t in abandoned)
+        {
+            unfinished.Add(new UnfinishedWork(ExitWorkKind.DaemonThread, t.Name, thread: t));
+        }
+
+        unfinished.AddRange(tasks);
+        var pools = new List<UnfinishedWork>();
+        foreach (IExitParticipant participant in participants)
+        {
+            try
+            {
+                participant.AtPointOfNoReturn(pools);
+            }
+#pragma warning disable CA1031 // A participant that fails must not lose the report of everything else.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                RecordHookError("pool at the point of no return", e);
+            }
+        }
+
+        unfinished.AddRange(pools);
+        lock (_lock)
+        {
+            unfinished.AddRange(_abandonedHooks.OrderBy(static w => w.Kind));
+            return new ShutdownReport(trigger, joined, timedOut, abandoned, [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: true, unfinished);
+        }
+    }
+
+    private ShutdownReport Provisional()
+    {
+        lock (_lock)
+        {
+            return new ShutdownReport(_trigger, [], [], [], [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: false, []);
+        }
+    }
+
+    private void RecordHookError(string where, Exception e)
+    {
+        lock (_lock)
+        {
+            _hookErrors.Add(e);
+        }
+
+        if (ReportSink is null && _isProcessWide)
+        {
+            StandardError.Write("Exception ignored in " + where + ":" + Environment.NewLine + e + Environment.NewLine);
+        }
+    }
+
+    private void Publish(ShutdownReport report, Deadline deadline)
+    {
+        Action<ShutdownReport>? sink = ReportSink;
+        if (sink is not null)
+        {
+            RunUserSteps([new UserStep("report handler", () => sink(report))], deadline, isReportHandler: true);
+            return;
+        }
+
+        if (!_isProcessWide)
+        {
+            return;
+        }
+
+        string text = FormatForStandardError(report);
+        if (text.Length > 0)
+        {
+            StandardError.Write(text);
+        }
+    }
+
+    /// <summary>
+    /// Formats the stderr lines of a report: timed-out non-daemon threads, tracked tasks, pool items, abandoned hooks and
+    /// the main program, abandoned daemon threads; one line per kind that has entries.
+    /// </summary>
+    internal static string FormatForStandardError(ShutdownReport report)
+    {
+        var text = new StringBuilder();
+        if (report.TimedOut.Count > 0)
+        {
+            text.Append("DaemonThreads: shutdown stopped waiting for ")
+                .Append(report.TimedOut.Count.ToString(CultureInfo.InvariantCulture))
+                .Append(" non-daemon thread(s), abandoned: ");
+            AppendNames(text, report.TimedOut.Select(static t => t.Name).ToList());
+        }
+
+        AppendKind(text, report, ExitWorkKind.Task, "DaemonThreads: shutdown stopped waiting for {0} tracked task(s), abandoned: ");
+        AppendKind(text, report, ExitWorkKind.PoolItems, "DaemonThreads: shutdown cancelled {0} queued pool item(s) that never started: ");
+        AppendKind(text, report, ExitWorkKind.MainProgram, "DaemonThreads: shutdown stopped waiting for the main program: ");
+        AppendKind(text, report, ExitWorkKind.Hook, "DaemonThreads: shutdown abandoned {0} hook(s) still running: ");
+        if (report.Abandoned.Count > 0)
+        {
+            text.Append("DaemonThreads: shutdown abandoned ")
+                .Append(report.Abandoned.Count.ToString(CultureInfo.InvariantCulture))
+                .Append(" daemon thread(s): ");
+            AppendNames(text, report.Abandoned.Select(static t => t.Name).ToList());
+        }
+
+        return text.ToString();
+    }
+
+    private static void AppendKind(StringBuilder text, ShutdownReport report, ExitWorkKind kind, string format)
+    {
+        List<UnfinishedWork> entries = report.Unfinished.Where(w => w.Kind == kind).ToList();
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        int count = entries.Sum(static w => w.Count);
+        text.Append(string.Format(CultureInfo.InvariantCulture, format, count));
+        AppendNames(text, entries.Select(static w => w.Count == 1 ? w.Name : w.Name + " (" + w.Count.ToString(CultureInfo.InvariantCulture) + ")").ToList());
+    }
+
+    private static void AppendNames(StringBuilder text, List<string> names)
+    {
+        int shown = Math.Min(names.Count, MaxNamesPerLine);
+        for (int i = 0; i < shown; i++)
+        {
+            if (i > 0)
+            {
+                text.Append(", ");
+            }
+
+            text.Append(names[i]);
+        }
+
+        if (names.Count > shown)
+        {
+            text.Append(" and ").Append((names.Count - shown).ToString(CultureInfo.InvariantCulture)).Append(" more");
+        }
+
+        text.Append(Environment.NewLine);
+    }
+}
