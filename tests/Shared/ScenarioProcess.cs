@@ -127,6 +127,30 @@ public sealed class ScenarioProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> every 200 ms until the child exits (POSIX signals sent back to back may merge into
+    /// one), then returns as <see cref="WaitForExitAsync"/>; the repetition is bounded by <paramref name="ceiling"/>.
+    /// </summary>
+    public async Task<ScenarioResult> SignalUntilExitAsync(int signal, TimeSpan ceiling)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!_process.HasExited && clock.Elapsed < ceiling)
+        {
+            _ = Kill(_process.Id, signal);
+            using var tick = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+            try
+            {
+                await _process.WaitForExitAsync(tick.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Not yet: signal again.
+            }
+        }
+
+        return await WaitForExitAsync(ceiling);
+    }
+
     /// <summary>Waits for the child to exit within <paramref name="ceiling"/>; kills the process tree and throws if it does not.</summary>
     public async Task<ScenarioResult> WaitForExitAsync(TimeSpan ceiling)
     {
