@@ -72,8 +72,9 @@ public class DaemonThreadRegistryTests
         DaemonThread.StartThreadOverrideForTests = t =>
         {
             // Only the start made by `starter` (of the thread under test) blocks; the OS thread is not named
-            // before it runs, so the thread is told apart by who starts it.
-            if (ReferenceEquals(DaemonThread.Current, starter))
+            // before it runs, so the thread is told apart by who starts it: the OS thread, not Current (inside Start the
+            // owner that flows to the new thread is already set, and pool code asking Current would see it).
+            if (Environment.CurrentManagedThreadId == starter.ManagedThreadId)
             {
                 inStart.Set();
                 proceed.Wait(TestTimeouts.Unexpected);
