@@ -24,6 +24,7 @@ internal sealed partial class ShutdownCoordinator
 {
     private readonly ThreadRegistry _registry;
     private readonly bool _isProcessWide;
+    private readonly bool _emitTraces; // the rehearsal must not show up in traces
     private readonly object _lock;
     private readonly List<Action> _beforeJoin = [];
     private readonly List<Action> _atExit = [];
@@ -51,10 +52,11 @@ internal sealed partial class ShutdownCoordinator
     private int _mainProgramThreadId; // the thread running RunMain's main; 0 when none
     private bool _mainProgramRunning;
 
-    internal ShutdownCoordinator(ThreadRegistry registry, bool isProcessWide)
+    internal ShutdownCoordinator(ThreadRegistry registry, bool isProcessWide, bool emitTraces = false)
     {
         _registry = registry;
         _isProcessWide = isProcessWide;
+        _emitTraces = isProcessWide || emitTraces;
         _lock = registry.SyncRoot;
     }
 
@@ -451,11 +453,16 @@ internal sealed partial class ShutdownCoordinator
             joinTimeout = _joinTimeout;
         }
 
+        Activity? sequence = _emitTraces ? DaemonThreadsTracing.StartSequence(trigger, SignalNumber) : null;
+        Activity? step = DaemonThreadsTracing.StartStep(sequence, "shutting down");
+
         // 1. Begin: whoever watches the token wakes; then, on a signal under RunMain, the main program is joined first.
         _registry.BeginShutdown();
         RunUserSteps([new UserStep("ShuttingDown callbacks", CancelShuttingDown)], Deadline.After(joinTimeout));
         if (trigger is ShutdownTrigger.SigTerm or ShutdownTrigger.SigInt or ShutdownTrigger.SigHup && MainProgramRunning)
         {
+            step?.Dispose();
+            step = DaemonThreadsTracing.StartStep(sequence, "wait for main");
             Deadline mainDeadline = Deadline.After(JoinTimeout);
             if (!WaitForExit(() => !_mainProgramRunning, mainDeadline, WaitKind.Work))
             {
@@ -488,7 +495,11 @@ internal sealed partial class ShutdownCoordinator
             steps.Add(new UserStep("pool shutdown", participant.BeginShutdown));
         }
 
+        step?.Dispose();
+        step = DaemonThreadsTracing.StartStep(sequence, "before-join hooks");
+        step?.SetTag("daemonthreads.hooks", hooks.Length);
         RunUserSteps(steps, Deadline.After(joinTimeout));
+        step?.Dispose();
 
         // CPython marks the main thread stopped before the join when the main program has ended.
         if (_isProcessWide && (trigger is ShutdownTrigger.RunMain or ShutdownTrigger.ProcessExit || !MainProgramRunning && Environment.CurrentManagedThreadId == 1))
@@ -505,15 +516,19 @@ internal sealed partial class ShutdownCoordinator
             grace = _daemonGracePeriod;
         }
 
+        step = DaemonThreadsTracing.StartStep(sequence, "join");
         Deadline joinDeadline = Deadline.After(joinTimeout);
         WaitForExit(() => _registry.BlockingCount == 0, joinDeadline, WaitKind.Work);
+        step?.Dispose();
 
         // 4. Grace period for daemon threads that watch ShuttingDown. A daemon runner (Exit or Shutdown from a daemon
         // thread) cannot finish during it, so it is not waited for.
         if (grace > TimeSpan.Zero)
         {
             int leave = _runnerIdentity is { IsDaemon: true, IsMain: false, IsDummy: false } && _registry.IsLinked(_runnerIdentity) ? 1 : 0;
+            step = DaemonThreadsTracing.StartStep(sequence, "grace");
             WaitForExit(() => _registry.DaemonCount <= leave, Deadline.After(grace), WaitKind.Work);
+            step?.Dispose();
         }
 
         // 5. At-exit hooks, newest first.
@@ -530,12 +545,17 @@ internal sealed partial class ShutdownCoordinator
             steps.Add(new UserStep("at-exit hook " + HookName(hooks[i]), hooks[i]));
         }
 
+        step = DaemonThreadsTracing.StartStep(sequence, "at-exit hooks");
+        step?.SetTag("daemonthreads.hooks", hooks.Length);
         RunUserSteps(steps, Deadline.After(joinTimeout));
+        step?.Dispose();
 
         // 6. Threads an at-exit hook started are joined too (SPEC §4; CPython main, gh-136003), within what is left of the
         // same deadline; the last wait and the point of no return are one atomic step, so that a start that succeeds is
         // always joined and one that comes later is refused.
+        step = DaemonThreadsTracing.StartStep(sequence, "point of no return");
         var (joined, timedOut, tasks, abandoned) = WaitAndPassPointOfNoReturn(joinDeadline);
+        step?.Dispose();
         foreach (DaemonThread t in timedOut)
         {
             t.AbandonAtExit();
@@ -560,7 +580,10 @@ internal sealed partial class ShutdownCoordinator
             DaemonThreadsMetrics.ShutdownCompleted(report);
         }
 
+        step = DaemonThreadsTracing.StartStep(sequence, "report");
         Publish(report, Deadline.After(joinTimeout));
+        step?.Dispose();
+        DaemonThreadsTracing.EndSequence(sequence, report);
         lock (_lock)
         {
             _phase = Phase.Done;
