@@ -4,7 +4,7 @@ using DaemonThreads.Tests.Infrastructure;
 namespace DaemonThreads.Tests;
 
 /// <summary>SPEC 6.2: DaemonThreadPool in-process (every pool is shut down by its test; the process-wide exit never runs here).</summary>
-/// <remarks>Exit behaviour is tested in child processes (DaemonThreadPoolExitTests).</remarks>
+/// <remarks>Exit behaviour is tested in child processes (<see cref="DaemonThreadPoolExitTests"/>).</remarks>
 public class DaemonThreadPoolTests
 {
     // Ports executor.ExecutorTest.test_submit
