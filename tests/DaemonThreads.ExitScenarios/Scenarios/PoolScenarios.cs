@@ -54,12 +54,14 @@ internal static class PoolScenarios
     {
         ExitRegistry.JoinTimeout = TimeSpan.FromMilliseconds(500);
         var pool = new DaemonThreadPool(maxWorkers: 1, threadNamePrefix: "slow");
+        using var started = new ManualResetEventSlim();
         var stuck = new ManualResetEventSlim();
         var tasks = new List<Task>
         {
             pool.Submit(() =>
             {
                 Out.Line("item 0 started");
+                started.Set();
                 stuck.Wait(); // never set: the worker outlives the deadline
             }),
         };
@@ -71,6 +73,7 @@ internal static class PoolScenarios
 
         PrintReport(() => "cancelled " + tasks.Count(t => t.IsCanceled));
         ExitRegistry.RegisterAtExit(() => Out.Line("atexit"));
+        started.Wait();
         Out.Line("main end");
         return 3;
     });
