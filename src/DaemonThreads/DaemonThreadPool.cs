@@ -158,7 +158,11 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">The pool was shut down, or the exit sequence has begun.</exception>
-    /// <remarks>Python equivalent: <c>executor.submit(fn)</c> and <c>future.result()</c>; see <see cref="Submit(Action)"/>.</remarks>
+    /// <remarks>
+    /// Python equivalent: <c>executor.submit(fn)</c> and <c>future.result()</c>; see <see cref="Submit(Action)"/>. The work
+    /// is synchronous: an <see langword="async"/> lambda gives a <c>Task&lt;Task&gt;</c> whose outer task completes at
+    /// the lambda's first <see langword="await"/>, and the rest runs on the .NET thread pool, outside this pool's promise.
+    /// </remarks>
     public Task<T> Submit<T>(Func<T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -244,6 +248,7 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
             }
         }
 
+        // Deliberately unbounded, as Dispose: each worker ends once the queue is empty.
         await Task.WhenAll(joins).ConfigureAwait(false);
     }
 

@@ -275,6 +275,54 @@ public class DaemonThreadPoolTests
         FluentActions.Invoking(() => pool.Map(x => x, [1], TimeSpan.FromSeconds(-2))).Should().Throw<ArgumentOutOfRangeException>();
     }
 
+    [Fact]
+    public void Submit_ConcurrentWithShutdown_EveryAcceptedItemHasRunWhenShutdownReturnsAndTheRestAreRefused()
+    {
+        const int Submitters = 4;
+        const int PerSubmitter = 500;
+        var pool = new DaemonThreadPool(maxWorkers: 4);
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<Task>();
+        int refused = 0;
+        int ran = 0;
+        using var go = new ManualResetEventSlim();
+        using var firstRan = new ManualResetEventSlim();
+        var submitters = Enumerable.Range(0, Submitters).Select(_ => new DaemonThread(
+            () =>
+            {
+                go.Wait(TestTimeouts.Unexpected);
+                for (int i = 0; i < PerSubmitter; i++)
+                {
+                    try
+                    {
+                        accepted.Add(pool.Submit(() =>
+                        {
+                            Interlocked.Increment(ref ran);
+                            firstRan.Set();
+                        }));
+                    }
+                    catch (InvalidOperationException e) when (e.Message.StartsWith("cannot schedule new futures after shutdown", StringComparison.Ordinal))
+                    {
+                        Interlocked.Increment(ref refused);
+                    }
+                }
+            },
+            isDaemon: true)).ToList();
+        submitters.ForEach(t => t.Start());
+
+        go.Set();
+        firstRan.Wait(TestTimeouts.Unexpected).Should().BeTrue("the submitters are running");
+        pool.Shutdown(wait: true);
+        int ranWhenShutdownReturned = Volatile.Read(ref ran);
+        foreach (DaemonThread t in submitters)
+        {
+            t.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        }
+
+        (accepted.Count + refused).Should().Be(Submitters * PerSubmitter, "every submit either queues its item or throws");
+        accepted.Count.Should().Be(ranWhenShutdownReturned, "every accepted item had run when Shutdown(wait: true) returned, and none was accepted after it marked the pool");
+        accepted.Where(t => !t.IsCompletedSuccessfully).Should().BeEmpty();
+    }
+
     // Ports test_thread_pool.ThreadPoolExecutorTest.test_saturation
     [Fact]
     public void Submit_MoreBlockingItemsThanWorkers_StartsExactlyMaxWorkers()
