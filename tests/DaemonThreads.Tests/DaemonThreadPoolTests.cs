@@ -441,6 +441,50 @@ public class DaemonThreadPoolTests
         running.IsCompletedSuccessfully.Should().BeTrue("cancelling leaves the running item alone");
     }
 
+    [Fact]
+    public void Map_ItemCancelledByShutdownBeforeItRan_ThrowsTaskCanceledExceptionWhenReached()
+    {
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var pool = new DaemonThreadPool(maxWorkers: 1);
+        IEnumerable<int> results = pool.Map(
+            x =>
+            {
+                if (x == 0)
+                {
+                    started.Set();
+                    release.Wait(TestTimeouts.Unexpected);
+                }
+
+                return x;
+            },
+            [0, 1, 2]);
+        started.Wait(TestTimeouts.Unexpected).Should().BeTrue();
+
+        pool.Shutdown(wait: false, cancelPending: true);
+        release.Set();
+        using IEnumerator<int> e = results.GetEnumerator();
+
+        e.MoveNext().Should().BeTrue("item 0 was running, so it was not cancelled");
+        e.Current.Should().Be(0);
+        FluentActions.Invoking(() => e.MoveNext()).Should().Throw<TaskCanceledException>("Python raises CancelledError for a cancelled future");
+        pool.Shutdown(wait: true);
+    }
+
+    [Fact]
+    public void Shutdown_CalledAgainOrDisposeAfterIt_IsHarmless()
+    {
+        var pool = new DaemonThreadPool(maxWorkers: 2);
+        pool.Submit(() => { });
+
+        pool.Shutdown(wait: true);
+        pool.Shutdown(wait: false, cancelPending: true);
+        pool.Dispose();
+
+        pool.Workers.Should().OnlyContain(w => !w.IsAlive);
+        pool.IsRegisteredForExit.Should().BeFalse();
+    }
+
     // Ports test_shutdown.ThreadPoolShutdownTest.test_shutdown_no_wait
     [Fact]
     public void Shutdown_NoWait_ReturnsAtOnceAndTheWorkersStillRunTheQueuedItems()
