@@ -1,0 +1,200 @@
+using System.Globalization;
+using DaemonThreads.Internal;
+
+namespace DaemonThreads;
+
+// The queue, the workers and the pool's part in the exit sequence (CPython's _adjust_thread_count, _worker and
+// _python_exit).
+public sealed partial class DaemonThreadPool : IExitParticipant
+{
+    /// <summary>Marks the pool shut down by the exit sequence and wakes its workers; does not block.</summary>
+    /// <remarks>
+    /// CPython's <c>_python_exit</c>, minus its join: the exit sequence's join step waits for the non-daemon workers,
+    /// within <see cref="ExitRegistry.JoinTimeout"/>. Every item already queued still runs (CPython's wake-up
+    /// <c>None</c> goes behind them in the queue); a daemon pool's workers keep draining while the process lives.
+    /// </remarks>
+    void IExitParticipant.BeginShutdown()
+    {
+        lock (_lock)
+        {
+            _shutdown = true;
+            _interpreterShutdown = true;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Cancels the queued items that never started and reports how many, under the pool's prefix.</summary>
+    void IExitParticipant.AtPointOfNoReturn(List<UnfinishedWork> unfinished)
+    {
+        int cancelled;
+        lock (_lock)
+        {
+            cancelled = CancelQueued();
+        }
+
+        if (cancelled > 0)
+        {
+            unfinished.Add(new UnfinishedWork(ExitWorkKind.PoolItems, _threadNamePrefix, count: cancelled));
+        }
+    }
+
+    private void Enqueue(WorkItem item)
+    {
+        lock (_lock)
+        {
+            // CPython checks the executor's flag first, then the interpreter's, both under its locks; a pool the exit
+            // sequence shut down answers with the interpreter's message.
+            if (_shutdown && !_interpreterShutdown)
+            {
+                throw AfterShutdown();
+            }
+
+            if (_interpreterShutdown || ExitRegistry.Coordinator.HasStarted)
+            {
+                throw AfterInterpreterShutdown();
+            }
+
+            if (!_registered)
+            {
+                // Race: the exit sequence may begin between the check above and here. AddParticipant then refuses
+                // (it snapshots its participants only after the phase has moved), and nothing is queued.
+                if (!ExitRegistry.Coordinator.AddParticipant(this))
+                {
+                    _shutdown = true;
+                    _interpreterShutdown = true;
+                    throw AfterInterpreterShutdown();
+                }
+
+                _registered = true;
+            }
+
+            // Race: once registered, a sequence that begins now calls BeginShutdown, which waits for this lock, so the
+            // item is queued before the pool is marked and runs like any item queued before the exit.
+            AdjustThreadCount(_queue.Count + 1); // first: if no worker can be started, nothing is queued
+            _queue.Enqueue(item);
+            if (_waiting > 0)
+            {
+                Monitor.Pulse(_lock);
+            }
+        }
+    }
+
+    /// <summary>Starts a worker when the queued items outnumber the idle workers and fewer than the maximum exist.</summary>
+    /// <remarks>
+    /// CPython's <c>_adjust_thread_count</c>: it starts a thread unless it can take one count from the idle semaphore,
+    /// which each worker releases when it finds the queue empty. Here an idle worker is one that is not running an item
+    /// (it is marked so before its item's task completes, so code that waits for a result and submits again finds it
+    /// idle); an idle worker is claimed by each queued item, so the count cannot drift as the semaphore can.
+    /// </remarks>
+    private void AdjustThreadCount(int queued)
+    {
+        int idle = _live - _busy;
+        if (queued <= idle || _workers.Count >= _maxWorkers)
+        {
+            return;
+        }
+
+        string name = _threadNamePrefix + "_" + _workers.Count.ToString(CultureInfo.InvariantCulture);
+
+        // A non-daemon worker runs on a background OS thread (see the class remarks); the exit sequence joins it.
+        var worker = new DaemonThread(WorkerLoop, name, _isDaemon, runInBackground: !_isDaemon);
+
+        // Without the submitter's ExecutionContext: the worker outlives this call, and must not keep the first
+        // submitter's AsyncLocal values alive for all the items after it (each item runs in its own submitter's context).
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            worker.Start();
+        }
+        else
+        {
+            using (ExecutionContext.SuppressFlow())
+            {
+                worker.Start();
+            }
+        }
+
+        _workers.Add(worker);
+        _live++;
+    }
+
+    /// <summary>The body of a worker: run items until the pool is shut down and its queue is empty (CPython's <c>_worker</c>).</summary>
+    private void WorkerLoop()
+    {
+        while (TryTake(out WorkItem? item))
+        {
+            item.Run();
+
+            // Idle before the item's task completes: a caller that waits for the result and submits again finds this
+            // worker idle and reuses it (CPython's test_idle_thread_reuse).
+            lock (_lock)
+            {
+                _busy--;
+            }
+
+            item.Publish();
+        }
+    }
+
+    /// <summary>Takes the next item that has not been cancelled, waiting while the queue is empty; <see langword="false"/> when the worker must end.</summary>
+    private bool TryTake([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem? item)
+    {
+        lock (_lock)
+        {
+            while (true)
+            {
+                while (_queue.Count == 0)
+                {
+                    if (_shutdown)
+                    {
+                        WorkerEnding();
+                        item = null;
+                        return false;
+                    }
+
+                    // Deliberately unbounded: an idle worker waits for work; Enqueue pulses one waiter per item, and
+                    // Shutdown, BeginShutdown pulse all of them.
+                    _waiting++;
+                    Monitor.Wait(_lock);
+                    _waiting--;
+                }
+
+                item = _queue.Dequeue();
+
+                // CPython's set_running_or_notify_cancel: an item cancelled while queued (by Map) is dropped here.
+                if (item.TryStart())
+                {
+                    _busy++;
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// <summary>Called under the lock by a worker that ends; the last one takes the pool off the exit sequence's list.</summary>
+    private void WorkerEnding()
+    {
+        _live--;
+        if (_live == 0 && _registered)
+        {
+            // Shut down and nothing left: the exit sequence has nothing to wait for or report here, and must not keep
+            // the pool alive. (If the sequence is running, it holds its own copy of the list; removing is harmless.)
+            ExitRegistry.Coordinator.RemoveParticipant(this);
+            _registered = false;
+        }
+    }
+
+    /// <summary>Removes every queued item and cancels those that had not started; returns how many it cancelled. Call under the lock.</summary>
+    private int CancelQueued()
+    {
+        int cancelled = 0;
+        while (_queue.TryDequeue(out WorkItem? item))
+        {
+            if (item.TryCancel())
+            {
+                cancelled++;
+            }
+        }
+
+        return cancelled;
+    }
+}

@@ -1,0 +1,260 @@
+using System.Globalization;
+using DaemonThreads.Internal;
+
+namespace DaemonThreads;
+
+/// <summary>
+/// Runs submitted work on a bounded set of reusable <see cref="DaemonThread"/> workers, and keeps the daemon /
+/// non-daemon promise for the queued work when the process exits.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Python equivalent: <c>concurrent.futures.ThreadPoolExecutor</c> (CPython 3.9+ semantics). Workers are created one at
+/// a time, only when no worker is idle, up to <c>maxWorkers</c>, and named <c>PREFIX_I</c>; a submitted item returns a
+/// <see cref="Task"/> (Python's <c>Future</c>) that carries the item's result or exception.
+/// </para>
+/// <para>
+/// At exit (on every exit path of <see cref="ExitRegistry"/>, including <c>Main</c> returning without
+/// <see cref="ExitRegistry.RunMain(Func{int})"/>), a non-daemon pool runs every item already queued and its workers are
+/// joined within <see cref="ExitRegistry.JoinTimeout"/>; items that had not started when the deadline passed are
+/// cancelled and counted in <see cref="ShutdownReport.Unfinished"/> (<see cref="ExitWorkKind.PoolItems"/>, named by the
+/// prefix). A daemon pool is abandoned: its running workers are reported as abandoned daemon threads and its queued items
+/// as <see cref="ExitWorkKind.PoolItems"/>.
+/// </para>
+/// <para>
+/// The one exception to <c>IsBackground == IsDaemon</c>: the OS thread of a non-daemon worker is a background thread.
+/// The exit sequence still joins it as non-daemon work, but the runtime's own unbounded wait for foreground threads when
+/// <c>Main</c> returns never waits for an idle worker, which would otherwise hold the process for ever.
+/// </para>
+/// <para>
+/// Each item runs in the <see cref="ExecutionContext"/> of the code that submitted it (as <see cref="Task.Run(Action)"/>
+/// does; CPython runs it in the worker's context). <see cref="DaemonThread.Current"/> in an item is the worker.
+/// </para>
+/// <para>Thread safety: every member may be called from any thread, including from the pool's own items.</para>
+/// </remarks>
+public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
+{
+    // CPython's ThreadPoolExecutor._counter: one process-wide sequence for default prefixes, the first being 0.
+    private static int s_counter = -1;
+
+    // The one lock: queue, workers, counts and flags change together under it.
+    private readonly object _lock = new();
+    private readonly Queue<WorkItem> _queue = new();
+    private readonly List<DaemonThread> _workers = [];
+    private readonly int _maxWorkers;
+    private readonly string _threadNamePrefix;
+    private readonly bool _isDaemon;
+    private int _live;     // workers whose loop has not ended
+    private int _busy;     // workers running an item
+    private int _waiting;  // workers blocked in Monitor.Wait for an item
+    private bool _shutdown;
+    private bool _interpreterShutdown;
+    private bool _registered;
+
+    /// <summary>Creates a pool; no worker is started until work is submitted.</summary>
+    /// <param name="maxWorkers">
+    /// The most workers the pool starts; <see langword="null"/> for <c>min(32, Environment.ProcessorCount + 4)</c>, as
+    /// CPython 3.8+.
+    /// </param>
+    /// <param name="threadNamePrefix">
+    /// The prefix of the workers' names (<c>PREFIX_0</c>, <c>PREFIX_1</c>, ...); <see langword="null"/> or empty for
+    /// <c>ThreadPoolExecutor-N</c>, with N a process-wide counter from 0.
+    /// </param>
+    /// <param name="isDaemon">
+    /// <see langword="true"/> for daemon workers (the pool is abandoned at exit), <see langword="false"/> for non-daemon
+    /// workers (queued work runs before exit), <see langword="null"/> to copy the flag of the thread constructing the pool
+    /// (non-daemon from the main program).
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxWorkers"/> is zero or negative.</exception>
+    /// <remarks>
+    /// Python equivalent: <c>ThreadPoolExecutor(max_workers=None, thread_name_prefix='')</c>. Python's workers inherit the
+    /// daemon flag of the thread that happens to submit when they are created; here the flag is fixed for the whole pool
+    /// when it is constructed.
+    /// </remarks>
+    public DaemonThreadPool(int? maxWorkers = null, string? threadNamePrefix = null, bool? isDaemon = null)
+    {
+        if (maxWorkers <= 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(maxWorkers),
+                maxWorkers,
+                "max_workers must be greater than 0: pass a positive number, or null for the default of min(32, Environment.ProcessorCount + 4).");
+        }
+
+        ExitRegistry.EnsureInitialized();
+        _maxWorkers = maxWorkers ?? DefaultMaxWorkers;
+        _isDaemon = isDaemon ?? DaemonThread.Current.IsDaemon;
+
+        // As CPython, the counter moves only when the default prefix is used.
+        _threadNamePrefix = string.IsNullOrEmpty(threadNamePrefix)
+            ? "ThreadPoolExecutor-" + Interlocked.Increment(ref s_counter).ToString(CultureInfo.InvariantCulture)
+            : threadNamePrefix;
+    }
+
+    /// <summary>Gets the default <c>maxWorkers</c>: <c>min(32, processors + 4)</c> (CPython 3.8+, bpo-35141).</summary>
+    internal static int DefaultMaxWorkers => Math.Min(32, Environment.ProcessorCount + 4);
+
+    /// <summary>Gets the most workers the pool starts (CPython's <c>_max_workers</c>).</summary>
+    internal int MaxWorkers => _maxWorkers;
+
+    /// <summary>Gets the prefix of the workers' names (CPython's <c>_thread_name_prefix</c>).</summary>
+    internal string ThreadNamePrefix => _threadNamePrefix;
+
+    /// <summary>Gets whether the workers are daemon threads.</summary>
+    internal bool IsDaemon => _isDaemon;
+
+    /// <summary>Gets a snapshot of the workers started so far (CPython's <c>_threads</c>).</summary>
+    internal IReadOnlyList<DaemonThread> Workers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _workers];
+            }
+        }
+    }
+
+    /// <summary>Gets whether the pool is registered with the exit sequence (it is from the first submit until its workers end after shutdown).</summary>
+    internal bool IsRegisteredForExit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _registered;
+            }
+        }
+    }
+
+    /// <summary>Queues <paramref name="work"/> to run on a worker and returns a task that completes when it has run.</summary>
+    /// <param name="work">The work.</param>
+    /// <returns>
+    /// A task that completes when <paramref name="work"/> returns, faults with what it throws, or is cancelled when the
+    /// item is cancelled before it starts (<see cref="Shutdown"/> with <c>cancelPending</c>, or the exit's deadline).
+    /// Its continuations run asynchronously.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The pool was shut down, or the exit sequence has begun.</exception>
+    /// <remarks>
+    /// Python equivalent: <c>executor.submit(fn)</c>. An exception thrown by <paramref name="work"/> (even
+    /// <see cref="ThreadExitException"/>) goes to the task only, never to <see cref="DaemonThread.ExceptHook"/>, and the
+    /// worker lives on. A new worker is started only when no worker is idle and fewer than <c>maxWorkers</c> exist.
+    /// </remarks>
+    public Task Submit(Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var item = new ActionWorkItem(work);
+        Enqueue(item);
+        return item.Task;
+    }
+
+    /// <summary>Queues <paramref name="work"/> to run on a worker and returns a task with its result.</summary>
+    /// <typeparam name="T">The type of the result.</typeparam>
+    /// <param name="work">The work.</param>
+    /// <returns>
+    /// A task that completes with <paramref name="work"/>'s result, faults with what it throws, or is cancelled when the
+    /// item is cancelled before it starts. Its continuations run asynchronously.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The pool was shut down, or the exit sequence has begun.</exception>
+    /// <remarks>
+    /// Python equivalent: <c>executor.submit(fn)</c> and <c>future.result()</c>; see <see cref="Submit(Action)"/>. The work
+    /// is synchronous: an <see langword="async"/> lambda gives a <c>Task&lt;Task&gt;</c> whose outer task completes at
+    /// the lambda's first <see langword="await"/>, and the rest runs on the .NET thread pool, outside this pool's promise.
+    /// </remarks>
+    public Task<T> Submit<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var item = new FuncWorkItem<T>(work);
+        Enqueue(item);
+        return item.Task;
+    }
+
+    /// <summary>Stops the pool accepting work and, when <paramref name="wait"/> is <see langword="true"/>, waits until every worker has ended.</summary>
+    /// <param name="wait">
+    /// <see langword="true"/> to return only when the workers have run every queued item and ended (deliberately
+    /// unbounded, as Python); <see langword="false"/> to return at once while they finish in the background.
+    /// </param>
+    /// <param name="cancelPending"><see langword="true"/> to cancel the queued items that have not started: their tasks end cancelled.</param>
+    /// <remarks>
+    /// <para>Python equivalent: <c>executor.shutdown(wait=True, cancel_futures=False)</c>. The order:</para>
+    /// <list type="number">
+    /// <item>Mark the pool shut down: from here <see cref="Submit(Action)"/> throws.</item>
+    /// <item>If <paramref name="cancelPending"/>, remove every queued item that has not started and cancel its task.</item>
+    /// <item>Wake the idle workers: each ends once the queue is empty.</item>
+    /// <item>If <paramref name="wait"/>, join every worker except the calling one.</item>
+    /// </list>
+    /// <para>
+    /// Called from one of the pool's own items with <paramref name="wait"/> <see langword="true"/>, it joins the other
+    /// workers and skips the calling one, which ends once its item returns. CPython raises <c>RuntimeError("cannot join
+    /// current thread")</c> there, after it has already shut the pool down; skipping lets an item (or a
+    /// <see langword="using"/> inside one) end the pool without an exception. The workers leave the exit sequence's list
+    /// once they have all ended. Calling it again is harmless.
+    /// </para>
+    /// </remarks>
+    public void Shutdown(bool wait = true, bool cancelPending = false)
+    {
+        DaemonThread[] workers;
+        lock (_lock)
+        {
+            _shutdown = true;
+            if (cancelPending)
+            {
+                // Cancelling under the lock runs no user code: the tasks continue asynchronously.
+                CancelQueued();
+            }
+
+            Monitor.PulseAll(_lock);
+            workers = [.. _workers];
+        }
+
+        if (!wait)
+        {
+            return;
+        }
+
+        DaemonThread current = DaemonThread.Current;
+        foreach (DaemonThread worker in workers)
+        {
+            if (!ReferenceEquals(worker, current))
+            {
+                // Deliberately unbounded, as Python's shutdown(wait=True): the worker ends once the queue is empty.
+                worker.Join();
+            }
+        }
+    }
+
+    /// <summary>Shuts the pool down and waits until every worker has ended: <c>Shutdown(wait: true)</c>.</summary>
+    /// <remarks>Python equivalent: leaving a <c>with ThreadPoolExecutor() as executor:</c> block.</remarks>
+    public void Dispose() => Shutdown(wait: true);
+
+    /// <summary>Shuts the pool down and completes when every worker has ended, without blocking a thread.</summary>
+    /// <returns>A task that completes when the workers have run every queued item and ended (the calling worker excepted).</returns>
+    /// <remarks>
+    /// No Python equivalent (the nearest is <c>await loop.run_in_executor(None, executor.shutdown)</c>); the .NET idiom
+    /// for <c>await using</c>. The wait is deliberately unbounded, as <see cref="Dispose"/>.
+    /// </remarks>
+    public async ValueTask DisposeAsync()
+    {
+        Shutdown(wait: false);
+        DaemonThread current = DaemonThread.Current;
+        List<Task> joins = [];
+        foreach (DaemonThread worker in Workers)
+        {
+            if (!ReferenceEquals(worker, current))
+            {
+                joins.Add(worker.JoinAsync());
+            }
+        }
+
+        // Deliberately unbounded, as Dispose: each worker ends once the queue is empty.
+        await Task.WhenAll(joins).ConfigureAwait(false);
+    }
+
+    private static InvalidOperationException AfterShutdown() => new(
+        "cannot schedule new futures after shutdown: this DaemonThreadPool was shut down. Submit the work before Shutdown() or Dispose(), or create a new pool for it.");
+
+    private static InvalidOperationException AfterInterpreterShutdown() => new(
+        "cannot schedule new futures after interpreter shutdown: the process's exit sequence has begun and the pool only finishes what was queued before. Submit the work before the exit begins (for example before ExitRegistry.Exit), or run it on the calling thread.");
+}
