@@ -81,6 +81,31 @@ public class EnvironmentExitCodeFixTests
     }
 
     [Fact]
+    public async Task Fix_InFileWithoutUsings_AddsTheUsingDirective()
+    {
+        const string source = """
+            namespace App;
+
+            static class Failure
+            {
+                public static void Stop() => {|DT0001:System.Environment.Exit(3)|};
+            }
+            """;
+        const string fixedSource = """
+            using DaemonThreads;
+
+            namespace App;
+
+            static class Failure
+            {
+                public static void Stop() => ExitRegistry.Exit(3);
+            }
+            """;
+
+        await new DaemonThreadsCodeFixTest<EnvironmentExitAnalyzer, EnvironmentExitCodeFixProvider>(source, fixedSource).RunAsync();
+    }
+
+    [Fact]
     public async Task Fix_WhereExitRegistryNamesAnotherType_KeepsTheNameQualified()
     {
         const string source = """
