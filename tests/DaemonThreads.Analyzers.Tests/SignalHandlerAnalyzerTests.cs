@@ -137,6 +137,28 @@ public class SignalHandlerAnalyzerTests
     }
 
     [Fact]
+    public async Task AddDaemonThreadsCalled_DoesNotReport()
+    {
+        const string source = """
+            using System;
+            using Microsoft.Extensions.DependencyInjection;
+
+            class Program
+            {
+                static void Configure(IServiceCollection services)
+                {
+                    services.AddDaemonThreads();
+                    Console.CancelKeyPress += (_, e) => e.Cancel = true;
+                }
+            }
+            """;
+        var test = new DaemonThreadsAnalyzerTest<SignalHandlerAnalyzer>(source);
+        test.TestState.AdditionalReferences.AddRange(TestReferences.Hosting);
+
+        await test.RunAsync();
+    }
+
+    [Fact]
     public async Task RuntimeSwitchOffInProjectFile_DoesNotReport()
     {
         const string source = """

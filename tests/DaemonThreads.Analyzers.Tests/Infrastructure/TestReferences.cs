@@ -28,6 +28,11 @@ internal static class TestReferences
     /// <summary>Gets the DaemonThreads assembly, as a consumer's compilation references it.</summary>
     public static MetadataReference DaemonThreads { get; } = MetadataReference.CreateFromFile(typeof(ExitRegistry).Assembly.Location);
 
+    /// <summary>Gets DaemonThreads.Hosting and the abstractions its <c>AddDaemonThreads</c> extension method needs.</summary>
+    public static ImmutableArray<MetadataReference> Hosting { get; } = ImmutableArray.Create<MetadataReference>(
+        MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.DependencyInjection.DaemonThreadsServiceCollectionExtensions).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.DependencyInjection.IServiceCollection).Assembly.Location));
+
     /// <summary>Adds the framework (and, unless <paramref name="withDaemonThreads"/> is false, DaemonThreads) to <paramref name="state"/>.</summary>
     public static void AddTo(SolutionState state, bool withDaemonThreads = true)
     {
