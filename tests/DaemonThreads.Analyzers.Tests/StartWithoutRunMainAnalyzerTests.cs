@@ -43,6 +43,27 @@ public class StartWithoutRunMainAnalyzerTests
     }
 
     [Fact]
+    public async Task StartInAsyncMain_WithoutRunMain_Reports()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using DaemonThreads;
+
+            class Program
+            {
+                static async Task<int> Main(string[] args)
+                {
+                    {|DT0003:new DaemonThread(() => { }).Start()|};
+                    await Task.Yield();
+                    return 0;
+                }
+            }
+            """;
+
+        await new DaemonThreadsAnalyzerTest<StartWithoutRunMainAnalyzer>(source, OutputKind.ConsoleApplication).RunAsync();
+    }
+
+    [Fact]
     public async Task StartInsideRunMain_DoesNotReport()
     {
         const string source = """
