@@ -15,7 +15,8 @@ namespace DaemonThreads.Analyzers;
 /// "Directly" means in the entry point's own body, not inside a lambda or local function (those may be the very
 /// <c>main</c> passed to <c>RunMain</c>, or run later on another thread). Whether the program calls <c>RunMain</c>
 /// anywhere, and which method is its entry point, are known only for the whole compilation, so the candidates are
-/// reported at compilation end. A library (no entry point) is never reported.
+/// reported at compilation end. A library (no entry point) is never reported, nor is a Generic Host program that calls
+/// <c>AddDaemonThreads()</c>: the host's stop runs the sequence there.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class StartWithoutRunMainAnalyzer : DiagnosticAnalyzer
@@ -36,17 +37,19 @@ public sealed class StartWithoutRunMainAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            INamedTypeSymbol? hostingExtensions = start.Compilation.GetTypeByMetadataName("Microsoft.Extensions.DependencyInjection.DaemonThreadsServiceCollectionExtensions");
             var candidates = new ConcurrentQueue<(IMethodSymbol EntryPoint, Diagnostic Diagnostic)>();
-            int runMainCalled = 0;
+            int sequenceOwned = 0; // RunMain or AddDaemonThreads is called somewhere in the program
 
             start.RegisterOperationAction(
                 context =>
                 {
                     var invocation = (IInvocationOperation)context.Operation;
                     IMethodSymbol method = invocation.TargetMethod;
-                    if (method.Name == "RunMain" && SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.ExitRegistry))
+                    if ((method.Name == "RunMain" && SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.ExitRegistry))
+                        || (method.Name == "AddDaemonThreads" && SymbolEqualityComparer.Default.Equals(method.ContainingType, hostingExtensions)))
                     {
-                        Interlocked.Exchange(ref runMainCalled, 1);
+                        Interlocked.Exchange(ref sequenceOwned, 1);
                     }
                     else if (method.Name == "Start"
                         && method.Parameters.IsEmpty
@@ -64,7 +67,7 @@ public sealed class StartWithoutRunMainAnalyzer : DiagnosticAnalyzer
 
             start.RegisterCompilationEndAction(end =>
             {
-                if (Volatile.Read(ref runMainCalled) != 0 || candidates.IsEmpty
+                if (Volatile.Read(ref sequenceOwned) != 0 || candidates.IsEmpty
                     || end.Compilation.GetEntryPoint(end.CancellationToken) is not IMethodSymbol entryPoint)
                 {
                     return;

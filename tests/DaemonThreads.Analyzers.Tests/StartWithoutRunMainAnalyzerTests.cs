@@ -104,6 +104,29 @@ public class StartWithoutRunMainAnalyzerTests
     }
 
     [Fact]
+    public async Task StartInGenericHostProgramWithAddDaemonThreads_DoesNotReport()
+    {
+        const string source = """
+            using DaemonThreads;
+            using Microsoft.Extensions.DependencyInjection;
+
+            class Program
+            {
+                static void Main()
+                {
+                    IServiceCollection services = null!;
+                    services.AddDaemonThreads();
+                    new DaemonThread(() => { }).Start();
+                }
+            }
+            """;
+        var test = new DaemonThreadsAnalyzerTest<StartWithoutRunMainAnalyzer>(source, OutputKind.ConsoleApplication);
+        test.TestState.AdditionalReferences.AddRange(TestReferences.Hosting);
+
+        await test.RunAsync();
+    }
+
+    [Fact]
     public async Task StartOutsideTheEntryPoint_DoesNotReport()
     {
         const string source = """
