@@ -54,6 +54,11 @@ public sealed class SignalHandlerAnalyzer : DiagnosticAnalyzer
             INamedTypeSymbol? registration = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.PosixSignalRegistration");
             INamedTypeSymbol? posixSignal = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.PosixSignal");
             IEventSymbol? cancelKeyPress = compilation.GetTypeByMetadataName("System.Console")?.GetMembers("CancelKeyPress").OfType<IEventSymbol>().FirstOrDefault();
+            if (registration is null && cancelKeyPress is null)
+            {
+                return;
+            }
+
             INamedTypeSymbol? hostingExtensions = compilation.GetTypeByMetadataName("Microsoft.Extensions.DependencyInjection.DaemonThreadsServiceCollectionExtensions");
             ImmutableHashSet<int> handledSignals = posixSignal is null ? s_rawSignalNumbers : s_rawSignalNumbers.Union(
                 posixSignal.GetMembers().OfType<IFieldSymbol>()
