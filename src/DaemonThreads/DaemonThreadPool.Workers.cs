@@ -124,6 +124,9 @@ public sealed partial class DaemonThreadPool : IExitParticipant
         {
             item.Run();
 
+            // Progress for the Environment.Exit path's quiet period: a worker that keeps finishing items is not stuck.
+            ThreadRegistry.Default.NoteProgress();
+
             // Idle before the item's task completes: a caller that waits for the result and submits again finds this
             // worker idle and reuses it (CPython's test_idle_thread_reuse).
             lock (_lock)

@@ -57,7 +57,7 @@ internal sealed partial class ShutdownCoordinator
         lock (_lock)
         {
             long quietSince = Stopwatch.GetTimestamp();
-            int lastLeft = _registry.BlockingCount;
+            long lastProgress = _registry.Progress;
             while (!done())
             {
                 if (kind == WaitKind.Work ? _stopRequests > 0 : _stopRequests > stopsAtStart)
@@ -73,12 +73,13 @@ internal sealed partial class ShutdownCoordinator
 
                 if (kind == WaitKind.Work && _callerMayBeBlocked && deadline.IsInfinite)
                 {
-                    int left = _registry.BlockingCount;
+                    long progress = _registry.Progress;
                     long now = Stopwatch.GetTimestamp();
-                    if (left < lastLeft)
+                    if (progress != lastProgress)
                     {
-                        lastLeft = left;
+                        lastProgress = progress;
                         quietSince = now;
+                        _quietPeriodSpent = false;
                     }
 
                     // Once given up on (the join step), the same blocked work is not given another period after the

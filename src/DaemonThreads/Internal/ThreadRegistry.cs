@@ -38,6 +38,7 @@ internal sealed class ThreadRegistry
     private DaemonThread? _tail;
     private int _count;
     private int _nonDaemonToJoin;
+    private long _progress;
     private int _daemonLive;
     private int _nonDaemonLive;
     private bool _pulseOnChange;
@@ -135,6 +136,7 @@ internal sealed class ThreadRegistry
                 }
 
                 _finishedNonDaemon?.Add(thread);
+                Interlocked.Increment(ref _progress);
             }
 
             if (_pulseOnChange)
@@ -261,6 +263,12 @@ internal sealed class ThreadRegistry
     /// <summary>Gets what still blocks the exit: non-daemon threads to join plus tracked tasks. Read under <see cref="SyncRoot"/>.</summary>
     internal int BlockingCount => _nonDaemonToJoin + _tracked.Count;
 
+    /// <summary>Gets a count that grows whenever exit work makes progress (a thread or task finishes, a pool item ends).</summary>
+    internal long Progress => Volatile.Read(ref _progress);
+
+    /// <summary>Records progress of exit work that is not a whole thread or task (a pool item).</summary>
+    internal void NoteProgress() => Interlocked.Increment(ref _progress);
+
     /// <summary>Gets the number of running daemon threads. Read under <see cref="SyncRoot"/>.</summary>
     internal int DaemonCount => _daemonLive;
 
@@ -328,6 +336,7 @@ internal sealed class ThreadRegistry
         {
             if (_tracked.Remove(task) && _pulseOnChange)
             {
+                Interlocked.Increment(ref _progress);
                 Monitor.PulseAll(_lock);
             }
         }
