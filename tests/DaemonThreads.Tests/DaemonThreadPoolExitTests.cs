@@ -82,7 +82,7 @@ public class DaemonThreadPoolExitTests
 
         result.ExitCode.Should().Be(0);
         result.Stdout.Should().Equal(
-            ["main end", "atexit", "unfinished: PoolItems daemonpool (3)", "unfinished: DaemonThread daemonpool_0", "cancelled 3"],
+            ["main end", "atexit", "unfinished: DaemonThread daemonpool_0", "unfinished: PoolItems daemonpool (3)", "cancelled 3"],
             "a daemon pool is never waited for: its queue is reported and cancelled, its stuck worker abandoned");
         result.Stderr.Should().BeEmpty("the report went to ExitRegistry.ReportHandler");
         result.Elapsed.Should().BeLessThan(Prompt, "waiting for the stuck daemon worker would reach the 30 s ceiling");
@@ -95,7 +95,9 @@ public class DaemonThreadPoolExitTests
 
         result.ExitCode.Should().Be(0);
         result.Stdout.Should().Equal(["main end", "atexit"]);
-        result.StderrLines().Should().Equal([Abandoned("daemonpool_0")], "the core's stderr report names the abandoned worker");
+        result.StderrLines().Should().Equal(
+            ["DaemonThreads: shutdown cancelled 3 queued pool item(s) that never started: daemonpool (3)", Abandoned("daemonpool_0")],
+            "the core's stderr report names the pool's dropped items and the abandoned worker");
         result.Elapsed.Should().BeLessThan(Prompt, "waiting for the stuck daemon worker would reach the 30 s ceiling");
     }
 
