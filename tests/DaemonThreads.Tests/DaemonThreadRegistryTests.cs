@@ -160,6 +160,28 @@ public class DaemonThreadRegistryTests
         after.Should().Be(before, "finished threads leave the registry");
     }
 
+    // Issue 9 A: dead dummies used to be dropped only by Enumerate/ActiveCount, so short-lived foreign threads that
+    // read Current kept every dummy (and its Thread) until something enumerated. Adding prunes, amortised.
+    [Fact]
+    public void AddDummy_ManyShortLivedForeignThreadsWithoutEnumerate_KeepsTheDummyListBounded()
+    {
+        const int ForeignThreads = 2_000;
+        int before = ThreadRegistry.Default.DummyCount;
+        int peak = 0;
+
+        for (int i = 0; i < ForeignThreads; i++)
+        {
+            var raw = new Thread(() => _ = DaemonThread.Current);
+            raw.Start();
+            raw.Join(TestTimeouts.Unexpected).Should().BeTrue("the raw thread only reads Current");
+            peak = Math.Max(peak, ThreadRegistry.Default.DummyCount);
+        }
+
+        // At most one of these dummies is alive at a time; a prune runs once the list has doubled since the last one
+        // (and at the earliest at 16 entries), so the list never holds more than about twice the live ones.
+        peak.Should().BeLessThanOrEqualTo((2 * before) + 32, "dead dummies are pruned as new ones are added");
+    }
+
     private static (int Daemon, int NonDaemon) LiveCounts()
     {
         Measurement<int>[] m = ThreadRegistry.Default.LiveMeasurements();
