@@ -41,6 +41,11 @@ public class DaemonThread
     // returned to callers.
     private static readonly DaemonThread s_poolMarker = new(ThreadKind.Dummy, "<pool>", null, 0, 0);
 
+    // What t_current holds on a foreign, non-pool thread that asked Current while running a task (a LongRunning task's
+    // dedicated thread): Current asks the slow path again each time, which answers the flowed owner while a task runs
+    // and adopts a dummy once none does. Never returned to callers.
+    private static readonly DaemonThread s_taskThreadMarker = new(ThreadKind.Dummy, "<task thread>", null, 0, 0);
+
     [ThreadStatic]
     private static DaemonThread? t_current;
 
@@ -164,12 +169,12 @@ public class DaemonThread
     /// <summary>Gets the <see cref="DaemonThread"/> of the calling code.</summary>
     /// <remarks>
     /// Python equivalent: <c>threading.current_thread()</c>. On a thread this library started it is that thread; on
-    /// the process's main thread it is <see cref="Main"/>. Thread-pool code belongs to the logical thread it runs on
-    /// behalf of (the <see cref="DaemonThread"/> or the main program that started it, followed through
-    /// <c>await</c>); thread-pool code with no such owner counts as the main program, so threads it creates default
-    /// to non-daemon (losing work silently is the worse failure). Any other thread (a raw
-    /// <see cref="System.Threading.Thread"/>, a native thread) is adopted on first use as a daemon dummy named
-    /// <c>Dummy-N</c>.
+    /// the process's main thread it is <see cref="Main"/>. Thread-pool code, and a task on a thread of its own
+    /// (<see cref="TaskCreationOptions.LongRunning"/>), belongs to the logical thread it runs on behalf of (the
+    /// <see cref="DaemonThread"/> or the main program that started it, followed through <c>await</c>); such code with
+    /// no owner counts as the main program, so threads it creates default to non-daemon (losing work silently is the
+    /// worse failure). Any other thread (a raw <see cref="System.Threading.Thread"/>, a native thread) is adopted on
+    /// first use as a daemon dummy named <c>Dummy-N</c>, even when it was started from a <see cref="DaemonThread"/>.
     /// </remarks>
     public static DaemonThread Current
     {
@@ -182,7 +187,7 @@ public class DaemonThread
                 return LogicalOwner() ?? s_main;
             }
 
-            return current ?? CurrentSlow();
+            return current is not null && !ReferenceEquals(current, s_taskThreadMarker) ? current : CurrentSlow();
         }
     }
 
@@ -571,6 +576,31 @@ public class DaemonThread
         return t is not null && t._kind == ThreadKind.Started ? t : null;
     }
 
+    /// <summary>
+    /// Gets the started <see cref="DaemonThread"/> whose body runs on the calling OS thread, or <see langword="null"/>:
+    /// never the logical owner of pool code or of a LongRunning task, never <see cref="Main"/> or a dummy.
+    /// </summary>
+    /// <remarks>
+    /// The exit sequence exempts from its join only a thread that is really blocked in the call (issue 9): pool code
+    /// that W started (<c>Task.Run(() =&gt; ExitRegistry.Exit(0))</c>) runs while W keeps working, so W must still be
+    /// joined. Cheap: a thread-static read (set once this OS thread has asked <see cref="Current"/>), else a compare with
+    /// the owner that flowed in; the registry is scanned only for a body that runs under another ExecutionContext before
+    /// its first <see cref="Current"/>.
+    /// </remarks>
+    internal static DaemonThread? StartedOnCurrentOsThread()
+    {
+        DaemonThread? cached = t_current;
+        if (cached is not null)
+        {
+            // t_current holds what Current found for this OS thread (its own started thread, Main, a dummy or a marker),
+            // or what OverrideCurrent put there: compare the OS thread rather than trusting the kind alone.
+            return cached._kind == ThreadKind.Started && ReferenceEquals(Volatile.Read(ref cached._thread), Thread.CurrentThread) ? cached : null;
+        }
+
+        Thread thread = Thread.CurrentThread;
+        return thread.IsThreadPoolThread || thread.ManagedThreadId == MainManagedThreadId ? null : StartedThreadRunningOn(thread);
+    }
+
     /// <summary>Seam for tests: replaces how the OS thread is started (CPython's test_limbo_cleanup replaces <c>_start_new_thread</c>).</summary>
     internal static Action<Thread>? StartThreadOverrideForTests { get; set; }
 
@@ -591,6 +621,12 @@ public class DaemonThread
     {
         ExitRegistry.EnsureInitialized();
         Thread thread = Thread.CurrentThread;
+        if (ReferenceEquals(t_current, s_taskThreadMarker))
+        {
+            // Known to be a foreign thread: no need to look for it among ours again.
+            return Task.CurrentId is not null ? LogicalOwner() ?? s_main : AdoptDummy(thread);
+        }
+
         if (thread.IsThreadPoolThread)
         {
             // Pool threads change owners between work items, so only the marker is cached per OS thread: the owner
@@ -613,7 +649,23 @@ public class DaemonThread
             return started;
         }
 
-        // A foreign thread: adopt it as a daemon dummy (CPython's _DummyThread).
+        if (Task.CurrentId is not null)
+        {
+            // A foreign thread that runs a task: a TaskCreationOptions.LongRunning task gets a dedicated thread that is
+            // not a pool thread. Like pool code it runs on behalf of the owner that flowed to it, or of the main program
+            // (SPEC 2.2), so threads it creates do not default to daemon and get abandoned. Only the marker is cached,
+            // never the owner: a raw thread that merely inlined a task is still adopted as a dummy outside it.
+            t_current = s_taskThreadMarker;
+            return LogicalOwner() ?? s_main;
+        }
+
+        // A raw Thread or a native thread, even one started from a DaemonThread whose owner flowed to it.
+        return AdoptDummy(thread);
+    }
+
+    // A foreign thread: adopt it as a daemon dummy (CPython's _DummyThread).
+    private static DaemonThread AdoptDummy(Thread thread)
+    {
         var dummy = new DaemonThread(ThreadKind.Dummy, ThreadNaming.DummyName(ThreadNaming.NextNumber()), thread, thread.ManagedThreadId, NativeThread.CurrentId());
         ThreadRegistry.Default.AddDummy(dummy);
         t_current = dummy;
