@@ -64,6 +64,7 @@ public class DaemonThread
     private bool _osStarted; // the OS thread has been started (state Started alone is published just before that)
     private int _osStartWaiters; // threads in WaitUntilOsStarted, so that Start takes the lock only to wake them
     private bool _bodyFinished;
+    private bool _abandonedAtExit; // AbandonAtExit ran: Start makes the OS thread background whatever point it is at
     private TaskCompletionSource? _completion;
 
     /// <summary>Creates a thread that will run <paramref name="target"/>.</summary>
@@ -266,7 +267,9 @@ public class DaemonThread
                 case ThreadKind.Dummy:
                     return _thread!.IsAlive;
                 default:
-                    return Volatile.Read(ref _state) == StateStarted && _thread!.IsAlive;
+                    // Race: a refused Start() resets _thread after publishing StateStarted; read it once (issue 9 D).
+                    Thread? thread = Volatile.Read(ref _thread);
+                    return Volatile.Read(ref _state) == StateStarted && thread is not null && thread.IsAlive;
             }
         }
     }
@@ -360,21 +363,36 @@ public class DaemonThread
             IsBackground = _isDaemon || _runInBackground,
         };
 
+        // Published before the thread is registered (issue 9 item 8): from the moment the exit sequence can see it in
+        // the registry, its point of no return may call AbandonAtExit, which must find the Thread object to make it
+        // background. Code in the new thread also sees its own id and state at once.
+        lock (_lock)
+        {
+            _thread = thread;
+            _managedThreadId = thread.ManagedThreadId;
+        }
+
         try
         {
             ThreadRegistry.Default.Add(this);
         }
         catch
         {
-            Volatile.Write(ref _state, StateInitial);
+            lock (_lock)
+            {
+                _thread = null;
+                _managedThreadId = 0;
+                Volatile.Write(ref _state, StateInitial);
+            }
+
             throw;
         }
 
-        // Publish the thread before it runs, so that code in the new thread sees its own id and state at once.
-        lock (_lock)
+        // AbandonAtExit may have run at any point of this Start (even before it, on a thread whose previous Start
+        // failed): it also sets IsBackground on the published Thread itself, so whichever of the two runs last wins.
+        if (Volatile.Read(ref _abandonedAtExit))
         {
-            _thread = thread;
-            _managedThreadId = thread.ManagedThreadId;
+            thread.IsBackground = true;
         }
 
         Volatile.Write(ref _state, StateStarted);
@@ -391,21 +409,28 @@ public class DaemonThread
         {
             StartThread(thread);
         }
-        catch
+        catch (Exception startFailure)
         {
             // CPython's test_limbo_cleanup: a refused start leaves nothing registered, and (as in 3.11) the object
             // can be started again.
             ThreadRegistry.Default.Remove(this);
+            TaskCompletionSource? orphaned;
             lock (_lock)
             {
                 _thread = null;
                 _managedThreadId = 0;
                 Volatile.Write(ref _state, StateInitial);
 
+                // Race: a JoinAsync that saw the thread started made this completion, and nothing will ever complete it
+                // now; the next Start makes a new one.
+                orphaned = _completion;
+                _completion = null;
+
                 // Wakes NativeThreadId readers and joiners that raced with this Start: they see it never started.
                 Monitor.PulseAll(_lock);
             }
 
+            orphaned?.TrySetException(StartFailed(startFailure));
             throw;
         }
         finally
@@ -447,22 +472,19 @@ public class DaemonThread
             return;
         }
 
-        if (_isDaemon && ExitRegistry.Coordinator.PastPointOfNoReturn && IsAlive)
-        {
-            throw new ThreadStateException(
-                "cannot join thread at interpreter shutdown: the daemon thread '" + Name +
-                "' was abandoned by the exit sequence and may never end. Use Join(TimeSpan) for a bounded wait.");
-        }
-
+        ThrowIfAbandonedAtExit();
         WaitUntilOsStarted(Deadline.Infinite);
-        _thread!.Join();
+        OsThread().Join();
     }
 
     /// <summary>Waits until the thread has ended or <paramref name="timeout"/> has passed.</summary>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.</param>
     /// <returns><see langword="true"/> when the thread has ended.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>, or longer than <see cref="int.MaxValue"/> milliseconds.</exception>
-    /// <exception cref="ThreadStateException">The thread was never started.</exception>
+    /// <exception cref="ThreadStateException">
+    /// The thread was never started, or <paramref name="timeout"/> is <see cref="Timeout.InfiniteTimeSpan"/> and it is a
+    /// running daemon thread after the exit sequence's point of no return (as for <see cref="Join()"/>).
+    /// </exception>
     /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy.</exception>
     /// <remarks>
     /// Python equivalent: <c>Thread.join(timeout)</c>, which returns <c>None</c>; here the result says whether the
@@ -477,8 +499,14 @@ public class DaemonThread
             return ExitRegistry.Coordinator.WaitMainStopped(timeout);
         }
 
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            // The same wait as Join(), so the same refusal (issue 9 F): only a finite timeout is the caller's bound.
+            ThrowIfAbandonedAtExit();
+        }
+
         Deadline deadline = Deadline.After(timeout);
-        return WaitUntilOsStarted(deadline) && _thread!.Join(deadline.RemainingMilliseconds());
+        return WaitUntilOsStarted(deadline) && OsThread().Join(deadline.RemainingMilliseconds());
     }
 
     /// <summary>Returns a task that completes when the thread's body and exception hook have finished.</summary>
@@ -486,7 +514,11 @@ public class DaemonThread
     /// <returns>A task that completes when the thread ends, or is cancelled with <paramref name="cancellationToken"/>.</returns>
     /// <exception cref="ThreadStateException">The thread was never started.</exception>
     /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy, or <see cref="Main"/>.</exception>
-    /// <remarks>No Python equivalent; the .NET idiom for waiting without blocking a thread. Continuations run asynchronously.</remarks>
+    /// <remarks>
+    /// No Python equivalent; the .NET idiom for waiting without blocking a thread. Continuations run asynchronously.
+    /// If the call races with a <see cref="Start"/> that the operating system refuses, the task faults with
+    /// <see cref="ThreadStateException"/> instead of never completing.
+    /// </remarks>
     public Task JoinAsync(CancellationToken cancellationToken = default)
     {
         CheckJoinable();
@@ -501,6 +533,12 @@ public class DaemonThread
             if (_bodyFinished)
             {
                 return Task.CompletedTask;
+            }
+
+            if (Volatile.Read(ref _state) != StateStarted)
+            {
+                // Race: CheckJoinable saw the thread started, and its Start() has failed since (issue 9 D).
+                return Task.FromException(StartFailed(null));
             }
 
             _completion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -762,10 +800,34 @@ public class DaemonThread
 
             if (!_osStarted)
             {
-                throw new ThreadStateException("cannot join thread before it is started: its Start() failed. Call Start() again first.");
+                throw StartFailed(null);
             }
 
             return true;
+        }
+    }
+
+    private static ThreadStateException StartFailed(Exception? startFailure) => new(
+        "cannot join thread before it is started: its Start() failed" +
+        (startFailure is null ? "" : " (" + startFailure.GetType().Name + ": " + startFailure.Message + ")") +
+        ". Call Start() again first.");
+
+    // Join waits only after WaitUntilOsStarted has returned true: from then on Start can no longer reset _thread.
+    private Thread OsThread()
+    {
+        Thread? thread = Volatile.Read(ref _thread);
+        Debug.Assert(thread is not null, "the OS thread was started, so a failed Start can no longer reset it");
+        return thread;
+    }
+
+    /// <exception cref="ThreadStateException">This is a running daemon thread and the exit sequence has passed its point of no return: it may never end.</exception>
+    private void ThrowIfAbandonedAtExit()
+    {
+        if (_isDaemon && ExitRegistry.Coordinator.PastPointOfNoReturn && IsAlive)
+        {
+            throw new ThreadStateException(
+                "cannot join thread at interpreter shutdown: the daemon thread '" + Name +
+                "' was abandoned by the exit sequence and may never end. Use Join(TimeSpan) for a bounded wait.");
         }
     }
 
@@ -832,11 +894,18 @@ public class DaemonThread
     }
 
     /// <summary>Lets the runtime exit without waiting for this thread: after the point of no return a timed-out non-daemon thread is abandoned.</summary>
+    /// <remarks>
+    /// Effective whatever point <see cref="Start"/> is at (issue 9 item 8): before the Thread object exists the flag
+    /// makes Start create it background; once it is published (before the thread is registered, so before the exit can
+    /// see it) it is made background here, started or not.
+    /// </remarks>
     internal void AbandonAtExit()
     {
         lock (_lock)
         {
-            if (_thread is null || _bodyFinished)
+            Volatile.Write(ref _abandonedAtExit, true);
+            Thread? thread = _thread;
+            if (thread is null || _bodyFinished)
             {
                 return;
             }
@@ -845,7 +914,7 @@ public class DaemonThread
             {
                 // The only place IsBackground and IsDaemon part: the user's JoinTimeout has run out, and the runtime's
                 // own unbounded wait for foreground threads must not hang the exit they bounded.
-                _thread.IsBackground = true;
+                thread.IsBackground = true;
             }
             catch (ThreadStateException)
             {

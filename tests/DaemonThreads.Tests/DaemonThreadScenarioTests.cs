@@ -159,4 +159,18 @@ public class DaemonThreadScenarioTests
             "child daemon False");
         result.Stderr.Should().BeEmpty();
     }
+
+    // Issue 9 F (SPEC §4): after the point of no return, a running daemon thread may never end.
+    [Fact]
+    public async Task Join_InfiniteTimeoutOnAbandonedDaemonAfterShutdown_ThrowsLikeJoin()
+    {
+        ScenarioResult result = await ScenarioProcess.RunAsync("join-infinite-abandoned-daemon");
+
+        result.ExitCode.Should().Be(0, "the scenario ends instead of hanging in Join(Timeout.InfiniteTimeSpan)");
+        result.Stdout.Should().Equal(
+            new[] { "join() ThreadStateException", "join(infinite) ThreadStateException", "join(zero) returned False" },
+            "an infinite timeout is the same wait as Join(), while a finite one is the caller's bound");
+        result.StderrLines().Should().Equal(ExitAssertions.Abandoned("blocked daemon"));
+    }
+
 }
