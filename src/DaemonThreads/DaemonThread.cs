@@ -74,10 +74,17 @@ public class DaemonThread
     /// <see langword="true"/> for a daemon thread (abandoned at exit), <see langword="false"/> for a non-daemon thread
     /// (joined at exit), <see langword="null"/> to copy the flag of the thread constructing this object.
     /// </param>
-    /// <param name="maxStackSize">The stack size in bytes, or 0 for the default.</param>
+    /// <param name="maxStackSize">
+    /// The stack size in bytes, or 0 for the default. A size from 1 to 256 KiB is raised to 256 KiB:
+    /// a smaller stack overflows, and ends the process, as soon as the body throws an exception and prints it.
+    /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxStackSize"/> is negative.</exception>
-    /// <remarks>Python equivalent: <c>threading.Thread(target=..., name=..., daemon=...)</c>.</remarks>
+    /// <remarks>
+    /// Python equivalent: <c>threading.Thread(target=..., name=..., daemon=...)</c>; the stack size is
+    /// <c>threading.stack_size()</c>, which refuses sizes below 32 KiB where this raises them, as
+    /// <see cref="System.Threading.Thread"/> documents for sizes below its minimum.
+    /// </remarks>
     public DaemonThread(Action target, string? name = null, bool? isDaemon = null, int maxStackSize = 0)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -85,7 +92,7 @@ public class DaemonThread
         ExitRegistry.EnsureInitialized();
         _target = target;
         _kind = ThreadKind.Started;
-        _maxStackSize = maxStackSize;
+        _maxStackSize = EffectiveStackSize(maxStackSize);
         _isDaemon = isDaemon ?? Current.IsDaemon;
         _name = string.IsNullOrEmpty(name) ? ThreadNaming.ThreadName(ThreadNaming.NextNumber(), target) : name;
     }
@@ -96,7 +103,10 @@ public class DaemonThread
     /// <see langword="true"/> for a daemon thread, <see langword="false"/> for a non-daemon thread,
     /// <see langword="null"/> to copy the flag of the thread constructing this object.
     /// </param>
-    /// <param name="maxStackSize">The stack size in bytes, or 0 for the default.</param>
+    /// <param name="maxStackSize">
+    /// The stack size in bytes, or 0 for the default. A size from 1 to 256 KiB is raised to 256 KiB:
+    /// a smaller stack overflows, and ends the process, as soon as the body throws an exception and prints it.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxStackSize"/> is negative.</exception>
     /// <remarks>Python equivalent: subclassing <c>threading.Thread</c> and overriding <c>run()</c>.</remarks>
     protected DaemonThread(string? name = null, bool? isDaemon = null, int maxStackSize = 0)
@@ -104,7 +114,7 @@ public class DaemonThread
         ArgumentOutOfRangeException.ThrowIfNegative(maxStackSize);
         ExitRegistry.EnsureInitialized();
         _kind = ThreadKind.Started;
-        _maxStackSize = maxStackSize;
+        _maxStackSize = EffectiveStackSize(maxStackSize);
         _isDaemon = isDaemon ?? Current.IsDaemon;
         _name = string.IsNullOrEmpty(name) ? ThreadNaming.ThreadName(ThreadNaming.NextNumber(), null) : name;
     }
@@ -142,6 +152,14 @@ public class DaemonThread
         _nativeIdRecorded = true;
         _osStarted = true;
     }
+
+    /// <summary>Gets the smallest stack size a thread is given when a size is asked for: 256 KiB.</summary>
+    /// <remarks>
+    /// Linux x64, .NET 10, measured with a body that throws, catches and writes the exception with its stack trace to
+    /// <see cref="Console"/>: 64 KiB and less overflow the stack (the process dies), 80 KiB is enough. 256 KiB leaves
+    /// three times that for the exception hook and deeper user code; larger requests are passed on unchanged.
+    /// </remarks>
+    internal const int MinimumStackSize = 256 * 1024;
 
     private enum ThreadKind
     {
@@ -576,6 +594,10 @@ public class DaemonThread
     /// subclass instead of passing a target. Anything it throws goes to <see cref="ExceptHook"/>.
     /// </remarks>
     protected virtual void Run() => _target?.Invoke();
+
+    // 0 keeps the runtime's default; anything else is raised to the safe minimum (.NET's documented rule for sizes
+    // below its own minimum, which on Linux is far below what a managed body needs).
+    private static int EffectiveStackSize(int maxStackSize) => maxStackSize == 0 ? 0 : Math.Max(maxStackSize, MinimumStackSize);
 
     internal static void ValidateTimeout(TimeSpan timeout, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(timeout))] string? paramName = null)
     {

@@ -173,4 +173,20 @@ public class DaemonThreadScenarioTests
         result.StderrLines().Should().Equal(ExitAssertions.Abandoned("blocked daemon"));
     }
 
+    // Issue 9 G: stack sizes from 1 to 16384 overflowed the stack and killed the process.
+    [Fact]
+    public async Task Start_TinyMaxStackSize_RaisedToASafeMinimumSoABodyCanThrowCatchAndPrint()
+    {
+        ScenarioResult result = await ScenarioProcess.RunAsync("small-stack-sizes");
+
+        result.ExitCode.Should().Be(0, "a stack below the minimum is raised to it");
+        result.Stdout.Should().Equal(
+            new[] { 1, 4096, 16384 }.SelectMany(size => new[]
+            {
+                $"target {size} caught thrown on a small stack trace True",
+                $"subclass {size} caught thrown on a small stack trace True",
+            }),
+            "both constructors raise the size");
+        result.Stderr.Should().BeEmpty();
+    }
 }
