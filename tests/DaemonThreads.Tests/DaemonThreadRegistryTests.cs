@@ -74,8 +74,11 @@ public class DaemonThreadRegistryTests
         DaemonThread.StartThreadOverrideForTests = t =>
         {
             // Only the start made by `starter` (of the thread under test) blocks; the OS thread is not named
-            // before it runs, so the thread is told apart by who starts it.
-            if (ReferenceEquals(DaemonThread.Current, starter))
+            // before it runs, so the thread is told apart by who starts it. By OS thread, not Current: Start puts the
+            // thread being started in the flowing context before Thread.Start, so on a pool thread (the test's own,
+            // starting `starter`) Current here is that thread, and this seam used to block the test for the full
+            // TestTimeouts.Unexpected before going on.
+            if (ReferenceEquals(DaemonThread.StartedOnCurrentOsThread(), starter))
             {
                 inStart.Set();
                 proceed.Wait(TestTimeouts.Unexpected);
