@@ -363,9 +363,9 @@ public partial class DaemonThread
 
     /// <summary>Lets the runtime exit without waiting for this thread: after the point of no return a timed-out non-daemon thread is abandoned.</summary>
     /// <remarks>
-    /// Effective whatever point <see cref="Start"/> is at (issue 9 item 8): before the Thread object exists the flag
-    /// makes Start create it background; once it is published (before the thread is registered, so before the exit can
-    /// see it) it is made background here, started or not.
+    /// Effective whatever point <see cref="Start"/> is at (issue 9 item 8): once Start has published the Thread object
+    /// (before it registers the thread, so before the exit can see it) the Thread is made background here, started or
+    /// not; before that, the flag makes Start make it background before Thread.Start.
     /// </remarks>
     internal void AbandonAtExit()
     {
