@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using DaemonThreads.Internal;
 
@@ -23,26 +22,14 @@ namespace DaemonThreads;
 /// </para>
 /// <para>Thread safety: every member may be called from any thread.</para>
 /// </remarks>
-public class DaemonThread
+public partial class DaemonThread
 {
     private const int StateInitial = 0;
     private const int StateStarting = 1;
     private const int StateStarted = 2;
 
     private static readonly Action<ThreadExceptionInfo> s_defaultExceptHook = DefaultExceptHook;
-    private static readonly DaemonThread s_main = CreateMain();
-    // The logical owner of pool code; holds only DaemonThread values. Typed object so that reading it is not a cast
-    // through shared generic code: that cast was most of Current's cost on a pool thread (benchmarks/README.md).
-    private static readonly AsyncLocal<object?> s_logical = new();
     private static Action<ThreadExceptionInfo> s_exceptHook = s_defaultExceptHook;
-
-    // What t_current holds on a thread-pool thread once Current has been asked there: pool threads change owners
-    // between work items, so the owner itself cannot be cached, only the fact that this is a pool thread. It is never
-    // returned to callers.
-    private static readonly DaemonThread s_poolMarker = new(ThreadKind.Dummy, "<pool>", null, 0, 0);
-
-    [ThreadStatic]
-    private static DaemonThread? t_current;
 
     private readonly object _lock = new();
     private readonly ThreadKind _kind;
@@ -59,6 +46,7 @@ public class DaemonThread
     private bool _osStarted; // the OS thread has been started (state Started alone is published just before that)
     private int _osStartWaiters; // threads in WaitUntilOsStarted, so that Start takes the lock only to wake them
     private bool _bodyFinished;
+    private bool _abandonedAtExit; // AbandonAtExit ran: Start makes the OS thread background whatever point it is at
     private TaskCompletionSource? _completion;
 
     /// <summary>Creates a thread that will run <paramref name="target"/>.</summary>
@@ -68,10 +56,17 @@ public class DaemonThread
     /// <see langword="true"/> for a daemon thread (abandoned at exit), <see langword="false"/> for a non-daemon thread
     /// (joined at exit), <see langword="null"/> to copy the flag of the thread constructing this object.
     /// </param>
-    /// <param name="maxStackSize">The stack size in bytes, or 0 for the default.</param>
+    /// <param name="maxStackSize">
+    /// The stack size in bytes, or 0 for the default. A size from 1 to 256 KiB is raised to 256 KiB:
+    /// a smaller stack overflows, and ends the process, as soon as the body throws an exception and prints it.
+    /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxStackSize"/> is negative.</exception>
-    /// <remarks>Python equivalent: <c>threading.Thread(target=..., name=..., daemon=...)</c>.</remarks>
+    /// <remarks>
+    /// Python equivalent: <c>threading.Thread(target=..., name=..., daemon=...)</c>; the stack size is
+    /// <c>threading.stack_size()</c>, which refuses sizes below 32 KiB where this raises them, as
+    /// <see cref="System.Threading.Thread"/> documents for sizes below its minimum.
+    /// </remarks>
     public DaemonThread(Action target, string? name = null, bool? isDaemon = null, int maxStackSize = 0)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -79,7 +74,7 @@ public class DaemonThread
         ExitRegistry.EnsureInitialized();
         _target = target;
         _kind = ThreadKind.Started;
-        _maxStackSize = maxStackSize;
+        _maxStackSize = EffectiveStackSize(maxStackSize);
         _isDaemon = isDaemon ?? Current.IsDaemon;
         _name = string.IsNullOrEmpty(name) ? ThreadNaming.ThreadName(ThreadNaming.NextNumber(), target) : name;
     }
@@ -90,7 +85,10 @@ public class DaemonThread
     /// <see langword="true"/> for a daemon thread, <see langword="false"/> for a non-daemon thread,
     /// <see langword="null"/> to copy the flag of the thread constructing this object.
     /// </param>
-    /// <param name="maxStackSize">The stack size in bytes, or 0 for the default.</param>
+    /// <param name="maxStackSize">
+    /// The stack size in bytes, or 0 for the default. A size from 1 to 256 KiB is raised to 256 KiB:
+    /// a smaller stack overflows, and ends the process, as soon as the body throws an exception and prints it.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxStackSize"/> is negative.</exception>
     /// <remarks>Python equivalent: subclassing <c>threading.Thread</c> and overriding <c>run()</c>.</remarks>
     protected DaemonThread(string? name = null, bool? isDaemon = null, int maxStackSize = 0)
@@ -98,7 +96,7 @@ public class DaemonThread
         ArgumentOutOfRangeException.ThrowIfNegative(maxStackSize);
         ExitRegistry.EnsureInitialized();
         _kind = ThreadKind.Started;
-        _maxStackSize = maxStackSize;
+        _maxStackSize = EffectiveStackSize(maxStackSize);
         _isDaemon = isDaemon ?? Current.IsDaemon;
         _name = string.IsNullOrEmpty(name) ? ThreadNaming.ThreadName(ThreadNaming.NextNumber(), null) : name;
     }
@@ -137,6 +135,14 @@ public class DaemonThread
         _osStarted = true;
     }
 
+    /// <summary>Gets the smallest stack size a thread is given when a size is asked for: 256 KiB.</summary>
+    /// <remarks>
+    /// Linux x64, .NET 10, measured with a body that throws, catches and writes the exception with its stack trace to
+    /// <see cref="Console"/>: 64 KiB and less overflow the stack (the process dies), 80 KiB is enough. 256 KiB leaves
+    /// three times that for the exception hook and deeper user code; larger requests are passed on unchanged.
+    /// </remarks>
+    internal const int MinimumStackSize = 256 * 1024;
+
     private enum ThreadKind
     {
         Started,
@@ -159,31 +165,6 @@ public class DaemonThread
     {
         get => Volatile.Read(ref s_exceptHook);
         set => Volatile.Write(ref s_exceptHook, value ?? s_defaultExceptHook);
-    }
-
-    /// <summary>Gets the <see cref="DaemonThread"/> of the calling code.</summary>
-    /// <remarks>
-    /// Python equivalent: <c>threading.current_thread()</c>. On a thread this library started it is that thread; on
-    /// the process's main thread it is <see cref="Main"/>. Thread-pool code belongs to the logical thread it runs on
-    /// behalf of (the <see cref="DaemonThread"/> or the main program that started it, followed through
-    /// <c>await</c>); thread-pool code with no such owner counts as the main program, so threads it creates default
-    /// to non-daemon (losing work silently is the worse failure). Any other thread (a raw
-    /// <see cref="System.Threading.Thread"/>, a native thread) is adopted on first use as a daemon dummy named
-    /// <c>Dummy-N</c>.
-    /// </remarks>
-    public static DaemonThread Current
-    {
-        get
-        {
-            // One thread-static read on every thread; on a pool thread one AsyncLocal read more (benchmarks/README.md).
-            DaemonThread? current = t_current;
-            if (ReferenceEquals(current, s_poolMarker))
-            {
-                return LogicalOwner() ?? s_main;
-            }
-
-            return current ?? CurrentSlow();
-        }
     }
 
     /// <summary>Gets the <see cref="DaemonThread"/> that stands for the process's main thread, named <c>MainThread</c>.</summary>
@@ -261,7 +242,9 @@ public class DaemonThread
                 case ThreadKind.Dummy:
                     return _thread!.IsAlive;
                 default:
-                    return Volatile.Read(ref _state) == StateStarted && _thread!.IsAlive;
+                    // Race: a refused Start() resets _thread after publishing StateStarted; read it once (issue 9 D).
+                    Thread? thread = Volatile.Read(ref _thread);
+                    return Volatile.Read(ref _state) == StateStarted && thread is not null && thread.IsAlive;
             }
         }
     }
@@ -330,183 +313,6 @@ public class DaemonThread
     /// </remarks>
     public static IReadOnlyList<DaemonThread> Enumerate() => ThreadRegistry.Default.Snapshot(s_main);
 
-    /// <summary>Starts the thread.</summary>
-    /// <exception cref="ThreadStateException">
-    /// The thread was already started ("threads can only be started once"), or it is a non-daemon thread and the
-    /// exit sequence has passed its point of no return ("can't create new thread at interpreter shutdown").
-    /// </exception>
-    /// <exception cref="OutOfMemoryException">The operating system refused to create the thread; nothing is left registered and <see cref="Start"/> may be called again.</exception>
-    /// <remarks>
-    /// Python equivalent: <c>Thread.start()</c>. On return the thread is listed by <see cref="Enumerate"/>,
-    /// <see cref="IsAlive"/> is <see langword="true"/> until it ends, and <see cref="ManagedThreadId"/> is set.
-    /// </remarks>
-    public void Start()
-    {
-        if (Interlocked.CompareExchange(ref _state, StateStarting, StateInitial) != StateInitial)
-        {
-            throw new ThreadStateException("threads can only be started once: create a new DaemonThread to run the code again.");
-        }
-
-        // Not named here: the new thread names itself first thing in Bootstrap. Naming an unstarted Thread makes the
-        // runtime rename the new OS thread from this one (through /proc on Linux), which doubled the median cost of
-        // start+join and added millisecond tails (benchmarks/README.md); a thread naming itself is one prctl call.
-        var thread = new Thread(Bootstrap, _maxStackSize)
-        {
-            IsBackground = _isDaemon || _runInBackground,
-        };
-
-        try
-        {
-            ThreadRegistry.Default.Add(this);
-        }
-        catch
-        {
-            Volatile.Write(ref _state, StateInitial);
-            throw;
-        }
-
-        // Publish the thread before it runs, so that code in the new thread sees its own id and state at once.
-        lock (_lock)
-        {
-            _thread = thread;
-            _managedThreadId = thread.ManagedThreadId;
-        }
-
-        Volatile.Write(ref _state, StateStarted);
-
-        // Thread.Start captures this thread's ExecutionContext for the new thread: put the owner in it here, so that
-        // the new thread allocates nothing of its own before the body runs. A thread that allocates at all takes an
-        // 8 KiB allocation context from the GC; setting the owner and t_current in Bootstrap cost 256 B there, which
-        // showed as 2 extra collections and more RSS per 1,000 blocked threads (benchmarks/README.md). What is left is
-        // the runtime's own: running a thread under a flowed context allocates its 144 B thread-static block, as it
-        // does for any raw Thread started where an AsyncLocal is set.
-        object? starterOwner = s_logical.Value;
-        s_logical.Value = this;
-        try
-        {
-            StartThread(thread);
-        }
-        catch
-        {
-            // CPython's test_limbo_cleanup: a refused start leaves nothing registered, and (as in 3.11) the object
-            // can be started again.
-            ThreadRegistry.Default.Remove(this);
-            lock (_lock)
-            {
-                _thread = null;
-                _managedThreadId = 0;
-                Volatile.Write(ref _state, StateInitial);
-
-                // Wakes NativeThreadId readers and joiners that raced with this Start: they see it never started.
-                Monitor.PulseAll(_lock);
-            }
-
-            throw;
-        }
-        finally
-        {
-            s_logical.Value = starterOwner;
-        }
-
-        // Race: between publishing StateStarted and here, a joiner on another thread may be waiting for the OS thread to
-        // exist (Thread.Join on an unstarted Thread throws); wake it. Without such a waiter no lock is taken: the new
-        // thread takes this lock in Bootstrap, and a starter blocked behind it lost its turn on the CPU to the threads
-        // it had just started (benchmarks/README.md, exit with many daemon threads).
-        Volatile.Write(ref _osStarted, true);
-        Interlocked.MemoryBarrier(); // pairs with the Increment in WaitUntilOsStarted: one side sees the other
-        if (Volatile.Read(ref _osStartWaiters) > 0)
-        {
-            lock (_lock)
-            {
-                Monitor.PulseAll(_lock);
-            }
-        }
-
-        DaemonThreadsMetrics.ThreadStarted(_isDaemon);
-    }
-
-    /// <summary>Waits until the thread has ended.</summary>
-    /// <exception cref="ThreadStateException">The thread was never started, or it is a running daemon thread and the exit sequence has passed its point of no return (it would never end).</exception>
-    /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy.</exception>
-    /// <remarks>
-    /// Python equivalent: <c>Thread.join()</c>. Returns after the exception hook has returned. Joining a daemon
-    /// thread is allowed; many threads may join at once. Deliberately infinite: use <see cref="Join(TimeSpan)"/>
-    /// for a bound.
-    /// </remarks>
-    public void Join()
-    {
-        CheckJoinable();
-        if (_kind == ThreadKind.Main)
-        {
-            ExitRegistry.Coordinator.WaitMainStopped(Timeout.InfiniteTimeSpan);
-            return;
-        }
-
-        if (_isDaemon && ExitRegistry.Coordinator.PastPointOfNoReturn && IsAlive)
-        {
-            throw new ThreadStateException(
-                "cannot join thread at interpreter shutdown: the daemon thread '" + Name +
-                "' was abandoned by the exit sequence and may never end. Use Join(TimeSpan) for a bounded wait.");
-        }
-
-        ExitRegistry.Coordinator.NoteJoinedByStep(this);
-        WaitUntilOsStarted(Deadline.Infinite);
-        _thread!.Join();
-    }
-
-    /// <summary>Waits until the thread has ended or <paramref name="timeout"/> has passed.</summary>
-    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.</param>
-    /// <returns><see langword="true"/> when the thread has ended.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>, or longer than <see cref="int.MaxValue"/> milliseconds.</exception>
-    /// <exception cref="ThreadStateException">The thread was never started.</exception>
-    /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy.</exception>
-    /// <remarks>
-    /// Python equivalent: <c>Thread.join(timeout)</c>, which returns <c>None</c>; here the result says whether the
-    /// thread ended. Negative timeouts are rejected (.NET convention) rather than clamped to 0 as Python does.
-    /// </remarks>
-    public bool Join(TimeSpan timeout)
-    {
-        ValidateTimeout(timeout);
-        CheckJoinable();
-        if (_kind == ThreadKind.Main)
-        {
-            return ExitRegistry.Coordinator.WaitMainStopped(timeout);
-        }
-
-        ExitRegistry.Coordinator.NoteJoinedByStep(this);
-        Deadline deadline = Deadline.After(timeout);
-        return WaitUntilOsStarted(deadline) && _thread!.Join(deadline.RemainingMilliseconds());
-    }
-
-    /// <summary>Returns a task that completes when the thread's body and exception hook have finished.</summary>
-    /// <param name="cancellationToken">Cancels the wait (not the thread).</param>
-    /// <returns>A task that completes when the thread ends, or is cancelled with <paramref name="cancellationToken"/>.</returns>
-    /// <exception cref="ThreadStateException">The thread was never started.</exception>
-    /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy, or <see cref="Main"/>.</exception>
-    /// <remarks>No Python equivalent; the .NET idiom for waiting without blocking a thread. Continuations run asynchronously.</remarks>
-    public Task JoinAsync(CancellationToken cancellationToken = default)
-    {
-        CheckJoinable();
-        if (_kind == ThreadKind.Main)
-        {
-            throw new InvalidOperationException("cannot await the main thread: it ends only when the process exits. Use Join(TimeSpan) or ExitRegistry.ShuttingDown.");
-        }
-
-        Task task;
-        lock (_lock)
-        {
-            if (_bodyFinished)
-            {
-                return Task.CompletedTask;
-            }
-
-            _completion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            task = _completion.Task;
-        }
-
-        return cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
-    }
-
     /// <summary>Returns the Python <c>repr()</c> of the thread: <c>&lt;DaemonThread(NAME, STATUS[ daemon][ ID])&gt;</c>.</summary>
     /// <returns>For example <c>&lt;DaemonThread(worker, started daemon 12)&gt;</c>; STATUS is <c>initial</c>, <c>started</c> or <c>stopped</c>.</returns>
     /// <remarks>Python equivalent: <c>repr(thread)</c>. A subclass shows its own type name, as in Python.</remarks>
@@ -536,134 +342,16 @@ public class DaemonThread
     /// </remarks>
     protected virtual void Run() => _target?.Invoke();
 
+    // 0 keeps the runtime's default; anything else is raised to the safe minimum (.NET's documented rule for sizes
+    // below its own minimum, which on Linux is far below what a managed body needs).
+    private static int EffectiveStackSize(int maxStackSize) => maxStackSize == 0 ? 0 : Math.Max(maxStackSize, MinimumStackSize);
+
     internal static void ValidateTimeout(TimeSpan timeout, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(timeout))] string? paramName = null)
     {
         if ((timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan) || timeout.TotalMilliseconds > int.MaxValue)
         {
             throw new ArgumentOutOfRangeException(paramName, timeout, "The timeout must be zero or positive, at most int.MaxValue milliseconds, or Timeout.InfiniteTimeSpan.");
         }
-    }
-
-    /// <summary>Makes the calling thread answer <see cref="Current"/> with <paramref name="thread"/> until the returned value is passed to <see cref="RestoreCurrent"/>.</summary>
-    /// <remarks>The exit sequence runs hooks as the main program, as CPython runs atexit callbacks on the main thread.</remarks>
-    internal static DaemonThread? OverrideCurrent(DaemonThread thread)
-    {
-        DaemonThread? previous = t_current;
-        t_current = thread;
-        return previous;
-    }
-
-    /// <summary>Undoes <see cref="OverrideCurrent"/>.</summary>
-    internal static void RestoreCurrent(DaemonThread? previous) => t_current = previous;
-
-    /// <summary>Gets the current thread's <see cref="DaemonThread"/> only if it is one this library started (not main, a dummy or pool code).</summary>
-    internal static DaemonThread? CurrentStartedOrNull()
-    {
-        DaemonThread? t = t_current;
-        if (ReferenceEquals(t, s_poolMarker))
-        {
-            t = LogicalOwner();
-        }
-        else if (t is null)
-        {
-            Thread thread = Thread.CurrentThread;
-            t = thread.IsThreadPoolThread ? LogicalOwner() : StartedThreadRunningOn(thread);
-        }
-
-        return t is not null && t._kind == ThreadKind.Started ? t : null;
-    }
-
-    /// <summary>Seam for tests: replaces how the OS thread is started (CPython's test_limbo_cleanup replaces <c>_start_new_thread</c>).</summary>
-    internal static Action<Thread>? StartThreadOverrideForTests { get; set; }
-
-    private static void StartThread(Thread thread)
-    {
-        Action<Thread>? start = StartThreadOverrideForTests;
-        if (start is null)
-        {
-            thread.Start();
-        }
-        else
-        {
-            start(thread);
-        }
-    }
-
-    private static DaemonThread CurrentSlow()
-    {
-        ExitRegistry.EnsureInitialized();
-        Thread thread = Thread.CurrentThread;
-        if (thread.IsThreadPoolThread)
-        {
-            // Pool threads change owners between work items, so only the marker is cached per OS thread: the owner
-            // flows with the ExecutionContext. No owner means the main program (SPEC 2.2).
-            t_current = s_poolMarker;
-            return LogicalOwner() ?? s_main;
-        }
-
-        if (thread.ManagedThreadId == MainManagedThreadId)
-        {
-            t_current = s_main;
-            return s_main;
-        }
-
-        // A thread this library started, asking for the first time (Bootstrap leaves t_current unset; see Start).
-        DaemonThread? started = StartedThreadRunningOn(thread);
-        if (started is not null)
-        {
-            t_current = started;
-            return started;
-        }
-
-        // A foreign thread: adopt it as a daemon dummy (CPython's _DummyThread).
-        var dummy = new DaemonThread(ThreadKind.Dummy, ThreadNaming.DummyName(ThreadNaming.NextNumber()), thread, thread.ManagedThreadId, NativeThread.CurrentId());
-        ThreadRegistry.Default.AddDummy(dummy);
-        t_current = dummy;
-
-        // Async work started from this thread belongs to the dummy, not to the main program.
-        s_logical.Value = dummy;
-        return dummy;
-    }
-
-    /// <summary>Finds the <see cref="DaemonThread"/> whose body runs on <paramref name="thread"/>, if this library started it.</summary>
-    /// <remarks>
-    /// The owner that flowed in with the ExecutionContext names it at once; a body that runs code under another
-    /// context (<see cref="ExecutionContext.Run"/>) before its first <see cref="Current"/> is found in the registry.
-    /// </remarks>
-    private static DaemonThread? StartedThreadRunningOn(Thread thread)
-    {
-        DaemonThread? owner = LogicalOwner();
-        if (owner is not null && ReferenceEquals(Volatile.Read(ref owner._thread), thread))
-        {
-            return owner;
-        }
-
-        return ThreadRegistry.Default.FindRunningOn(thread);
-    }
-
-    /// <summary>Gets a value indicating whether this thread's body runs on <paramref name="thread"/>.</summary>
-    internal bool RunsOn(Thread thread) => _kind == ThreadKind.Started && ReferenceEquals(Volatile.Read(ref _thread), thread);
-
-    /// <summary>Reads the owner of the pool code running now, if any.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static DaemonThread? LogicalOwner()
-    {
-        object? owner = s_logical.Value;
-        return owner is null ? null : System.Runtime.CompilerServices.Unsafe.As<DaemonThread>(owner);
-    }
-
-    // The runtime gives the thread that runs Main the first managed thread id.
-    private const int MainManagedThreadId = 1;
-
-    private static DaemonThread CreateMain()
-    {
-        bool onMain = Environment.CurrentManagedThreadId == MainManagedThreadId;
-        return new DaemonThread(
-            ThreadKind.Main,
-            ThreadNaming.MainThreadName,
-            onMain ? Thread.CurrentThread : null,
-            MainManagedThreadId,
-            onMain ? NativeThread.CurrentId() : NativeThread.MainThreadIdFromOtherThread());
     }
 
     private static void DefaultExceptHook(ThreadExceptionInfo info)
@@ -675,134 +363,6 @@ public class DaemonThread
 
         string name = info.Thread?.Name ?? Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
         StandardError.Write("Exception in thread " + name + ":" + Environment.NewLine + info.Exception + Environment.NewLine);
-    }
-
-    /// <summary>Waits, within <paramref name="deadline"/>, until the OS thread of a started thread exists.</summary>
-    /// <returns><see langword="false"/> when the deadline passed first.</returns>
-    /// <exception cref="ThreadStateException">The Start() this raced with failed, so the thread was never started.</exception>
-    private bool WaitUntilOsStarted(Deadline deadline)
-    {
-        if (Volatile.Read(ref _osStarted))
-        {
-            return true;
-        }
-
-        lock (_lock)
-        {
-            // Bounded: Start() is between publishing StateStarted and starting the OS thread, and pulses either way
-            // (it sees this count, or this loop sees _osStarted: the increment and Start's barrier are full fences).
-            Interlocked.Increment(ref _osStartWaiters);
-            try
-            {
-                while (!Volatile.Read(ref _osStarted) && Volatile.Read(ref _state) == StateStarted)
-                {
-                    int wait = deadline.RemainingMilliseconds();
-                    if (wait == 0)
-                    {
-                        return false;
-                    }
-
-                    Monitor.Wait(_lock, wait);
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _osStartWaiters);
-            }
-
-            if (!_osStarted)
-            {
-                throw new ThreadStateException("cannot join thread before it is started: its Start() failed. Call Start() again first.");
-            }
-
-            return true;
-        }
-    }
-
-    private void CheckJoinable()
-    {
-        if (_kind == ThreadKind.Dummy)
-        {
-            throw new InvalidOperationException("cannot join a dummy thread: it was not started by DaemonThreads, so there is nothing to wait on.");
-        }
-
-        if (Volatile.Read(ref _state) != StateStarted)
-        {
-            throw new ThreadStateException("cannot join thread before it is started: call Start() first.");
-        }
-
-        if (ReferenceEquals(Current, this))
-        {
-            throw new InvalidOperationException("cannot join current thread: a thread waiting for itself would never return.");
-        }
-    }
-
-    private void Bootstrap()
-    {
-        // Nothing here allocates (see Start): Current finds this thread through the owner that flowed in, and caches
-        // it in t_current only if the body asks.
-        if (!ReferenceEquals(s_logical.Value, this))
-        {
-            s_logical.Value = this; // the starter had suppressed ExecutionContext flow
-        }
-
-        long? nativeId = NativeThread.CurrentId();
-        lock (_lock)
-        {
-            // Under the lock, so that a concurrent Name setter (which renames _thread) and this write agree on the last name.
-            Thread.CurrentThread.Name = _name;
-            _nativeThreadId = nativeId ?? 0;
-            _nativeIdRecorded = true;
-            _osStarted = true;
-            Monitor.PulseAll(_lock);
-        }
-
-        try
-        {
-            Run();
-        }
-        catch (Exception ex)
-        {
-            ReportException(ex);
-        }
-        finally
-        {
-            // Break reference cycles through the target (CPython's test_no_refcycle_through_target).
-            _target = null;
-            TaskCompletionSource? completion;
-            lock (_lock)
-            {
-                _bodyFinished = true;
-                completion = _completion;
-            }
-
-            ThreadRegistry.Default.Remove(this);
-            completion?.TrySetResult();
-        }
-    }
-
-    /// <summary>Lets the runtime exit without waiting for this thread: after the point of no return a timed-out non-daemon thread is abandoned.</summary>
-    internal void AbandonAtExit()
-    {
-        lock (_lock)
-        {
-            if (_thread is null || _bodyFinished)
-            {
-                return;
-            }
-
-            try
-            {
-                // The only place IsBackground and IsDaemon part: the user's JoinTimeout has run out, and the runtime's
-                // own unbounded wait for foreground threads must not hang the exit they bounded.
-                _thread.IsBackground = true;
-            }
-            catch (ThreadStateException)
-            {
-                // The thread ended between the check and the write: there is nothing left to abandon.
-                return;
-            }
-        }
     }
 
     /// <summary>Tells whether the thread sits in a managed wait now (the Environment.Exit path's quiet-period test).</summary>

@@ -188,6 +188,142 @@ public class DaemonThreadIdentityTests
         childAfterAwaitDaemon.Should().Be(isDaemon);
     }
 
+    // Issue 9 C (SPEC 2.2): a LongRunning task runs on a dedicated thread that is not a pool thread; it belongs to the
+    // logical owner that flowed to it, as pool code does, instead of becoming a daemon dummy.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Current_InLongRunningTaskFromDaemonThread_IsThatThreadAndChildrenInheritItsFlag(bool isDaemon)
+    {
+        DaemonThread? seen = null, seenAgain = null;
+        bool? childDaemon = null, onPool = null, onOwnThread = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                Thread body = Thread.CurrentThread;
+                Task.Factory.StartNew(
+                    () =>
+                    {
+                        onPool = Thread.CurrentThread.IsThreadPoolThread;
+                        onOwnThread = ReferenceEquals(Thread.CurrentThread, body);
+                        seen = DaemonThread.Current;
+                        seenAgain = DaemonThread.Current;
+                        childDaemon = new DaemonThread(() => { }).IsDaemon;
+                    },
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default).Wait(TestTimeouts.Unexpected);
+            },
+            isDaemon: isDaemon);
+
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        onPool.Should().BeFalse("a LongRunning task gets a dedicated thread");
+        onOwnThread.Should().BeFalse();
+        seen.Should().BeSameAs(thread, "the task runs on behalf of the thread that started it");
+        seenAgain.Should().BeSameAs(thread);
+        childDaemon.Should().Be(isDaemon, "a thread the task creates inherits its owner's flag");
+    }
+
+    [Fact]
+    public void Current_InLongRunningTaskFromTheMainProgram_IsMainAndChildrenAreNonDaemon()
+    {
+        (DaemonThread seen, bool childDaemon, bool onPool) = ThreadTestHelpers.OnMainProgram(() => Task.Factory.StartNew(
+            () => (DaemonThread.Current, new DaemonThread(() => { }).IsDaemon, Thread.CurrentThread.IsThreadPoolThread),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).Result);
+
+        onPool.Should().BeFalse("a LongRunning task gets a dedicated thread");
+        seen.Should().BeSameAs(DaemonThread.Main, "code with no owner counts as the main program");
+        childDaemon.Should().BeFalse("threads the main program creates default to non-daemon");
+    }
+
+    // Issue 9 C, the other side: the LongRunning rule keys on a running task, so a raw thread is still a dummy even
+    // though its starter's ExecutionContext (with the owner in it) flowed to it.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Current_RawThreadStartedFromDaemonThread_IsADaemonDummyNotTheStarter(bool isDaemon)
+    {
+        DaemonThread? seen = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                var raw = new Thread(() => seen = DaemonThread.Current);
+                raw.Start();
+                raw.Join(TestTimeouts.Unexpected).Should().BeTrue();
+            },
+            isDaemon: isDaemon);
+
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        seen.Should().NotBeSameAs(thread);
+        seen!.IsDummy.Should().BeTrue("a raw thread is a foreign thread");
+        seen.IsDaemon.Should().BeTrue();
+        seen.Name.Should().StartWith("Dummy-");
+    }
+
+    // Issue 9 B: the exit may exempt from its join only a thread that is really blocked in the call; pool code that
+    // runs on behalf of a thread W leaves W running, so the helper names W only on W's own OS thread.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void StartedOnCurrentOsThread_OnTheThreadItselfIsItAndInItsPoolOrLongRunningCodeIsNull(bool askCurrentFirst)
+    {
+        DaemonThread? onThread = null, inPool = null, inPoolAfterAwait = null, inLongRunning = null, ownerInPool = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                if (askCurrentFirst)
+                {
+                    _ = DaemonThread.Current; // caches the thread in the thread-static
+                }
+
+                onThread = DaemonThread.StartedOnCurrentOsThread();
+                Task.Run(async () =>
+                {
+                    ownerInPool = DaemonThread.Current;
+                    inPool = DaemonThread.StartedOnCurrentOsThread();
+                    await Task.Yield();
+                    inPoolAfterAwait = DaemonThread.StartedOnCurrentOsThread();
+                }).Wait(TestTimeouts.Unexpected);
+                Task.Factory.StartNew(
+                    () => inLongRunning = DaemonThread.StartedOnCurrentOsThread(),
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default).Wait(TestTimeouts.Unexpected);
+            },
+            isDaemon: false);
+
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        onThread.Should().BeSameAs(thread, "its body runs on this OS thread");
+        ownerInPool.Should().BeSameAs(thread, "the pool code belongs to the thread (Current is unchanged)");
+        inPool.Should().BeNull("the thread keeps running while its pool code calls in");
+        inPoolAfterAwait.Should().BeNull();
+        inLongRunning.Should().BeNull("a LongRunning task has a thread of its own");
+    }
+
+    [Fact]
+    public void StartedOnCurrentOsThread_OnMainProgramAndForeignThreads_IsNull()
+    {
+        DaemonThread? inMainProgram = ThreadTestHelpers.OnMainProgram(DaemonThread.StartedOnCurrentOsThread);
+        DaemonThread? onRaw = ThreadTestHelpers.OnRawThread(DaemonThread.StartedOnCurrentOsThread);
+        DaemonThread? onDummy = ThreadTestHelpers.OnRawThread(() =>
+        {
+            _ = DaemonThread.Current; // adopts the thread as a dummy first
+            return DaemonThread.StartedOnCurrentOsThread();
+        });
+
+        inMainProgram.Should().BeNull();
+        onRaw.Should().BeNull();
+        onDummy.Should().BeNull("a dummy was not started by this library");
+    }
+
     // Ports CPython test_threading.ThreadTests.test_ident_of_no_threading_threads (B1 #4) and test_foreign_thread (B1 #5)
     [Fact]
     public void Current_OnForeignThread_IsDaemonDummyListedWhileAlive()

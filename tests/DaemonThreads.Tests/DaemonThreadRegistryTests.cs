@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using DaemonThreads.Internal;
 using DaemonThreads.Tests.Infrastructure;
@@ -72,9 +74,11 @@ public class DaemonThreadRegistryTests
         DaemonThread.StartThreadOverrideForTests = t =>
         {
             // Only the start made by `starter` (of the thread under test) blocks; the OS thread is not named
-            // before it runs, so the thread is told apart by who starts it: the OS thread, not Current (inside Start the
-            // owner that flows to the new thread is already set, and pool code asking Current would see it).
-            if (Environment.CurrentManagedThreadId == starter.ManagedThreadId)
+            // before it runs, so the thread is told apart by who starts it. By OS thread, not Current: Start puts the
+            // thread being started in the flowing context before Thread.Start, so on a pool thread (the test's own,
+            // starting `starter`) Current here is that thread, and this seam used to block the test for the full
+            // TestTimeouts.Unexpected before going on.
+            if (ReferenceEquals(DaemonThread.StartedOnCurrentOsThread(), starter))
             {
                 inStart.Set();
                 proceed.Wait(TestTimeouts.Unexpected);
@@ -159,6 +163,201 @@ public class DaemonThreadRegistryTests
 
         during.Should().Be((before.daemon + 1, before.nonDaemon + 1));
         after.Should().Be(before, "finished threads leave the registry");
+    }
+
+    // Issue 9 A: dead dummies used to be dropped only by Enumerate/ActiveCount, so short-lived foreign threads that
+    // read Current kept every dummy (and its Thread) until something enumerated. Adding prunes, amortised.
+    [Fact]
+    public void AddDummy_ManyShortLivedForeignThreadsWithoutEnumerate_KeepsTheDummyListBounded()
+    {
+        const int ForeignThreads = 2_000;
+        int before = ThreadRegistry.Default.DummyCount;
+        int peak = 0;
+
+        for (int i = 0; i < ForeignThreads; i++)
+        {
+            var raw = new Thread(() => _ = DaemonThread.Current);
+            raw.Start();
+            raw.Join(TestTimeouts.Unexpected).Should().BeTrue("the raw thread only reads Current");
+            peak = Math.Max(peak, ThreadRegistry.Default.DummyCount);
+        }
+
+        // At most one of these dummies is alive at a time; a prune runs once the list has doubled since the last one
+        // (and at the earliest at 16 entries), so the list never holds more than about twice the live ones.
+        peak.Should().BeLessThanOrEqualTo((2 * before) + 32, "dead dummies are pruned as new ones are added");
+    }
+
+    // Issue 9 D: Start() refused by the OS raced with readers on other threads: IsAlive threw NullReferenceException
+    // (state read as started, thread field already reset) and a JoinAsync made while the start was in flight never
+    // completed. Bounded repetition: each round the failing start and three readers leave one barrier together.
+    [Fact]
+    public async Task Start_OsRefusesWhileOtherThreadsReadAndJoin_NoReaderFailsAndNoWaitHangs()
+    {
+        const int Rounds = 500;
+        const int Readers = 3;
+        var clock = Stopwatch.StartNew();
+        TimeSpan Remaining() => TestTimeouts.Unexpected - clock.Elapsed > TimeSpan.Zero ? TestTimeouts.Unexpected - clock.Elapsed : TimeSpan.Zero;
+        using var barrier = new Barrier(Readers + 1);
+        DaemonThread? target = null;
+        var failures = new ConcurrentQueue<Exception>();
+        var joinTasks = new ConcurrentQueue<Task>();
+        int brokenBarriers = 0;
+        bool roundOver = false;
+        using var reading = new ManualResetEventSlim();
+        Action<DaemonThread>[] reads =
+        [
+            t =>
+            {
+                // Reads until the refused Start() has returned (bounded by it), to overlap the reset as often as possible.
+                do
+                {
+                    _ = t.IsAlive;
+                    reading.Set(); // before NativeThreadId, which waits for the start to finish either way
+                    _ = t.ToString() + t.NativeThreadId;
+                }
+                while (!Volatile.Read(ref roundOver));
+            },
+            t =>
+            {
+                try
+                {
+                    bool joined = t.Join(Remaining());
+                    failures.Enqueue(new InvalidOperationException("Join of a thread whose start failed returned " + joined));
+                }
+                catch (ThreadStateException)
+                {
+                    // Expected: the thread was never started (or its Start() failed while the join waited).
+                }
+            },
+            t =>
+            {
+                try
+                {
+                    joinTasks.Enqueue(t.JoinAsync());
+                }
+                catch (ThreadStateException)
+                {
+                    // Expected when the start had already failed.
+                }
+            },
+        ];
+        var readers = reads.Select(read => new DaemonThread(
+            () =>
+            {
+                for (int round = 0; round < Rounds; round++)
+                {
+                    if (!barrier.SignalAndWait(Remaining()))
+                    {
+                        Interlocked.Increment(ref brokenBarriers);
+                        return;
+                    }
+
+                    try
+                    {
+                        read(Volatile.Read(ref target)!);
+                    }
+                    catch (Exception ex)
+                    {
+                        failures.Enqueue(ex);
+                    }
+
+                    if (!barrier.SignalAndWait(Remaining()))
+                    {
+                        Interlocked.Increment(ref brokenBarriers);
+                        return;
+                    }
+                }
+            },
+            isDaemon: true)).ToList();
+        readers.ForEach(r => r.Start());
+#pragma warning disable CA2201 // Thread.Start reports a thread the OS refused as OutOfMemoryException; the seam imitates it.
+        DaemonThread.StartThreadOverrideForTests = _ =>
+        {
+            // Start has published the thread as started; the readers go now, and the refusal unwinds it while the
+            // first of them is reading in a loop.
+            barrier.SignalAndWait(Remaining());
+            reading.Wait(Remaining());
+            throw new OutOfMemoryException("injected start failure");
+        };
+#pragma warning restore CA2201
+        int refused = 0;
+        try
+        {
+            for (int round = 0; round < Rounds && Volatile.Read(ref brokenBarriers) == 0; round++)
+            {
+                var thread = new DaemonThread(() => { }, isDaemon: true);
+                Volatile.Write(ref target, thread);
+                Volatile.Write(ref roundOver, false);
+                reading.Reset();
+                try
+                {
+                    thread.Start();
+                }
+                catch (OutOfMemoryException)
+                {
+                    refused++;
+                }
+
+                Volatile.Write(ref roundOver, true);
+                barrier.SignalAndWait(Remaining());
+            }
+        }
+        finally
+        {
+            DaemonThread.StartThreadOverrideForTests = null;
+            readers.ForEach(r => r.Join(Remaining()).Should().BeTrue("every reader's wait is bounded"));
+        }
+
+        Task all = Task.WhenAll(joinTasks);
+        bool allCompleted = await Task.WhenAny(all, Task.Delay(Remaining())) == all;
+
+        brokenBarriers.Should().Be(0, "no round hung");
+        refused.Should().Be(Rounds);
+        failures.Should().BeEmpty("readers racing a refused start see a thread that never started");
+        allCompleted.Should().BeTrue("a JoinAsync made while the start was in flight completes when it fails");
+        joinTasks.Should().OnlyContain(
+            t => t.IsFaulted && t.Exception!.InnerException is ThreadStateException,
+            "the start failed, so there is nothing to join");
+    }
+
+    // Issue 9 E: the exit's point of no return may abandon a non-daemon thread while Start() is anywhere between
+    // registering it and starting its OS thread. The Thread object is published before the thread is registered, and
+    // AbandonAtExit also leaves a flag that Start honours before Thread.Start, so the abandon is never lost.
+    [Fact]
+    public void AbandonAtExit_BeforeStart_StartsTheNonDaemonThreadInBackground()
+    {
+        bool? background = null;
+        var thread = new DaemonThread(() => background = Thread.CurrentThread.IsBackground, isDaemon: false);
+
+        thread.AbandonAtExit();
+        thread.Start();
+
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        background.Should().BeTrue("an abandoned thread must not hold the runtime's wait for foreground threads");
+        thread.IsDaemon.Should().BeFalse("abandoning changes only what the runtime waits for, not the flag");
+    }
+
+    [Fact]
+    public void AbandonAtExit_WhileStartIsAboutToStartTheOsThread_StartsItInBackground()
+    {
+        bool? background = null;
+        var thread = new DaemonThread(() => background = Thread.CurrentThread.IsBackground, isDaemon: false);
+        DaemonThread.StartThreadOverrideForTests = t =>
+        {
+            thread.AbandonAtExit();
+            t.Start();
+        };
+        try
+        {
+            thread.Start();
+        }
+        finally
+        {
+            DaemonThread.StartThreadOverrideForTests = null;
+        }
+
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        background.Should().BeTrue("the thread was registered, so the abandon applies to it");
     }
 
     private static (int Daemon, int NonDaemon) LiveCounts()

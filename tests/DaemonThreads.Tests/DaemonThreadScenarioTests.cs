@@ -159,4 +159,34 @@ public class DaemonThreadScenarioTests
             "child daemon False");
         result.Stderr.Should().BeEmpty();
     }
+
+    // Issue 9 F (SPEC §4): after the point of no return, a running daemon thread may never end.
+    [Fact]
+    public async Task Join_InfiniteTimeoutOnAbandonedDaemonAfterShutdown_ThrowsLikeJoin()
+    {
+        ScenarioResult result = await ScenarioProcess.RunAsync("join-infinite-abandoned-daemon");
+
+        result.ExitCode.Should().Be(0, "the scenario ends instead of hanging in Join(Timeout.InfiniteTimeSpan)");
+        result.Stdout.Should().Equal(
+            new[] { "join() ThreadStateException", "join(infinite) ThreadStateException", "join(zero) returned False" },
+            "an infinite timeout is the same wait as Join(), while a finite one is the caller's bound");
+        result.StderrLines().Should().Equal(ExitAssertions.Abandoned("blocked daemon"));
+    }
+
+    // Issue 9 G: stack sizes from 1 to 16384 overflowed the stack and killed the process.
+    [Fact]
+    public async Task Start_TinyMaxStackSize_RaisedToASafeMinimumSoABodyCanThrowCatchAndPrint()
+    {
+        ScenarioResult result = await ScenarioProcess.RunAsync("small-stack-sizes");
+
+        result.ExitCode.Should().Be(0, "a stack below the minimum is raised to it");
+        result.Stdout.Should().Equal(
+            new[] { 1, 4096, 16384 }.SelectMany(size => new[]
+            {
+                $"target {size} caught thrown on a small stack trace True",
+                $"subclass {size} caught thrown on a small stack trace True",
+            }),
+            "both constructors raise the size");
+        result.Stderr.Should().BeEmpty();
+    }
 }

@@ -51,11 +51,7 @@ internal sealed partial class ShutdownCoordinator
 
         // Only the thread physically running here: pool code owned by a thread W must never exempt W, which keeps running
         // (issue 9 #10).
-        DaemonThread? physical = current.IsThreadPoolThread ? null : DaemonThread.CurrentStartedOrNull();
-        if (physical is not null && !physical.RunsOn(current))
-        {
-            physical = null;
-        }
+        DaemonThread? physical = DaemonThread.StartedOnCurrentOsThread();
 
         lock (_lock)
         {

@@ -196,6 +196,73 @@ internal static class ThreadScenarios
         return 0;
     }
 
+    // Issue 9 F: after the point of no return, Join(Timeout.InfiniteTimeSpan) on an abandoned daemon throws as
+    // Join() does, instead of waiting for a thread that may never end.
+    [Scenario("join-infinite-abandoned-daemon")]
+    public static int JoinInfiniteAbandonedDaemon()
+    {
+        using var started = new ManualResetEventSlim();
+        var neverSet = new ManualResetEventSlim(); // not disposed: the daemon waits on it until the process ends
+        var daemon = new DaemonThread(() => { started.Set(); neverSet.Wait(); }, name: "blocked daemon", isDaemon: true);
+        daemon.Start();
+        started.Wait();
+
+        ExitRegistry.Shutdown();
+
+        Out.Line("join() " + Outcome(daemon.Join));
+        Out.Line("join(infinite) " + Outcome(() => daemon.Join(Timeout.InfiniteTimeSpan)));
+        Out.Line("join(zero) " + Outcome(() => daemon.Join(TimeSpan.Zero)));
+        return 0;
+    }
+
+    // Issue 9 G: a tiny maxStackSize is raised to a safe minimum instead of overflowing the stack (which kills the
+    // process); the bodies throw, catch and write to Console, which is what a small stack could not hold.
+    [Scenario("small-stack-sizes")]
+    public static int SmallStackSizes()
+    {
+        foreach (int size in new[] { 1, 4096, 16384 })
+        {
+            var thread = new DaemonThread(() => ThrowCatchAndPrint("target " + size), maxStackSize: size);
+            thread.Start();
+            thread.Join();
+            var subclass = new SmallStackThread(size);
+            subclass.Start();
+            subclass.Join();
+        }
+
+        return 0;
+    }
+
+    private static void ThrowCatchAndPrint(string label)
+    {
+        try
+        {
+            throw new InvalidOperationException("thrown on a small stack");
+        }
+        catch (InvalidOperationException ex)
+        {
+            Out.Line(label + " caught " + ex.Message + " trace " + ex.ToString().Contains(nameof(ThrowCatchAndPrint), StringComparison.Ordinal));
+        }
+    }
+
+    private static string Outcome(Func<bool> join)
+    {
+        try
+        {
+            return "returned " + join();
+        }
+        catch (Exception ex)
+        {
+            return ex.GetType().Name;
+        }
+    }
+
+    private static string Outcome(Action join) => Outcome(() =>
+    {
+        join();
+        return true;
+    });
+
     private static string CaptureFailure()
     {
         using var captured = new StringWriter();
@@ -211,4 +278,17 @@ internal static class ThreadScenarios
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ExitThread() => throw new ThreadExitException();
+
+    private sealed class SmallStackThread : DaemonThread
+    {
+        private readonly int _size;
+
+        public SmallStackThread(int size)
+            : base(maxStackSize: size)
+        {
+            _size = size;
+        }
+
+        protected override void Run() => ThrowCatchAndPrint("subclass " + _size);
+    }
 }

@@ -1,0 +1,396 @@
+using System.Diagnostics;
+using DaemonThreads.Internal;
+
+namespace DaemonThreads;
+
+// Start and join, and the races between them: a Start the OS refuses, joiners that arrive before the OS thread exists,
+// and the exit's point of no return abandoning a thread that is still starting (issue 9).
+public partial class DaemonThread
+{
+    /// <summary>Starts the thread.</summary>
+    /// <exception cref="ThreadStateException">
+    /// The thread was already started ("threads can only be started once"), or it is a non-daemon thread and the
+    /// exit sequence has passed its point of no return ("can't create new thread at interpreter shutdown").
+    /// </exception>
+    /// <exception cref="OutOfMemoryException">The operating system refused to create the thread; nothing is left registered and <see cref="Start"/> may be called again.</exception>
+    /// <remarks>
+    /// Python equivalent: <c>Thread.start()</c>. On return the thread is listed by <see cref="Enumerate"/>,
+    /// <see cref="IsAlive"/> is <see langword="true"/> until it ends, and <see cref="ManagedThreadId"/> is set.
+    /// </remarks>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _state, StateStarting, StateInitial) != StateInitial)
+        {
+            throw new ThreadStateException("threads can only be started once: create a new DaemonThread to run the code again.");
+        }
+
+        // Not named here: the new thread names itself first thing in Bootstrap. Naming an unstarted Thread makes the
+        // runtime rename the new OS thread from this one (through /proc on Linux), which doubled the median cost of
+        // start+join and added millisecond tails (benchmarks/README.md); a thread naming itself is one prctl call.
+        var thread = new Thread(Bootstrap, _maxStackSize)
+        {
+            IsBackground = _isDaemon || _runInBackground,
+        };
+
+        // Published before the thread is registered (issue 9 item 8): from the moment the exit sequence can see it in
+        // the registry, its point of no return may call AbandonAtExit, which must find the Thread object to make it
+        // background. Code in the new thread also sees its own id and state at once.
+        lock (_lock)
+        {
+            _thread = thread;
+            _managedThreadId = thread.ManagedThreadId;
+        }
+
+        try
+        {
+            ThreadRegistry.Default.Add(this);
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                _thread = null;
+                _managedThreadId = 0;
+                Volatile.Write(ref _state, StateInitial);
+            }
+
+            throw;
+        }
+
+        // AbandonAtExit may have run at any point of this Start (even before it, on a thread whose previous Start
+        // failed): it also sets IsBackground on the published Thread itself, so whichever of the two runs last wins.
+        if (Volatile.Read(ref _abandonedAtExit))
+        {
+            thread.IsBackground = true;
+        }
+
+        Volatile.Write(ref _state, StateStarted);
+
+        // Thread.Start captures this thread's ExecutionContext for the new thread: put the owner in it here, so that
+        // the new thread allocates nothing of its own before the body runs. A thread that allocates at all takes an
+        // 8 KiB allocation context from the GC; setting the owner and t_current in Bootstrap cost 256 B there, which
+        // showed as 2 extra collections and more RSS per 1,000 blocked threads (benchmarks/README.md). What is left is
+        // the runtime's own: running a thread under a flowed context allocates its 144 B thread-static block, as it
+        // does for any raw Thread started where an AsyncLocal is set.
+        object? starterOwner = s_logical.Value;
+        s_logical.Value = this;
+        try
+        {
+            StartThread(thread);
+        }
+        catch (Exception startFailure)
+        {
+            // CPython's test_limbo_cleanup: a refused start leaves nothing registered, and (as in 3.11) the object
+            // can be started again.
+            ThreadRegistry.Default.Remove(this);
+            TaskCompletionSource? orphaned;
+            lock (_lock)
+            {
+                _thread = null;
+                _managedThreadId = 0;
+                Volatile.Write(ref _state, StateInitial);
+
+                // Race: a JoinAsync that saw the thread started made this completion, and nothing will ever complete it
+                // now; the next Start makes a new one.
+                orphaned = _completion;
+                _completion = null;
+
+                // Wakes NativeThreadId readers and joiners that raced with this Start: they see it never started.
+                Monitor.PulseAll(_lock);
+            }
+
+            orphaned?.TrySetException(StartFailed(startFailure));
+            throw;
+        }
+        finally
+        {
+            s_logical.Value = starterOwner;
+        }
+
+        // Race: between publishing StateStarted and here, a joiner on another thread may be waiting for the OS thread to
+        // exist (Thread.Join on an unstarted Thread throws); wake it. Without such a waiter no lock is taken: the new
+        // thread takes this lock in Bootstrap, and a starter blocked behind it lost its turn on the CPU to the threads
+        // it had just started (benchmarks/README.md, exit with many daemon threads).
+        Volatile.Write(ref _osStarted, true);
+        Interlocked.MemoryBarrier(); // pairs with the Increment in WaitUntilOsStarted: one side sees the other
+        if (Volatile.Read(ref _osStartWaiters) > 0)
+        {
+            lock (_lock)
+            {
+                Monitor.PulseAll(_lock);
+            }
+        }
+
+        DaemonThreadsMetrics.ThreadStarted(_isDaemon);
+    }
+
+    /// <summary>Waits until the thread has ended.</summary>
+    /// <exception cref="ThreadStateException">The thread was never started, or it is a running daemon thread and the exit sequence has passed its point of no return (it would never end).</exception>
+    /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy.</exception>
+    /// <remarks>
+    /// Python equivalent: <c>Thread.join()</c>. Returns after the exception hook has returned. Joining a daemon
+    /// thread is allowed; many threads may join at once. Deliberately infinite: use <see cref="Join(TimeSpan)"/>
+    /// for a bound.
+    /// </remarks>
+    public void Join()
+    {
+        CheckJoinable();
+        if (_kind == ThreadKind.Main)
+        {
+            ExitRegistry.Coordinator.WaitMainStopped(Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        ThrowIfAbandonedAtExit();
+        ExitRegistry.Coordinator.NoteJoinedByStep(this); // a hook joining this thread: its own Shutdown() must not wait
+        WaitUntilOsStarted(Deadline.Infinite);
+        OsThread().Join();
+    }
+
+    /// <summary>Waits until the thread has ended or <paramref name="timeout"/> has passed.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.</param>
+    /// <returns><see langword="true"/> when the thread has ended.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not <see cref="Timeout.InfiniteTimeSpan"/>, or longer than <see cref="int.MaxValue"/> milliseconds.</exception>
+    /// <exception cref="ThreadStateException">
+    /// The thread was never started, or <paramref name="timeout"/> is <see cref="Timeout.InfiniteTimeSpan"/> and it is a
+    /// running daemon thread after the exit sequence's point of no return (as for <see cref="Join()"/>).
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy.</exception>
+    /// <remarks>
+    /// Python equivalent: <c>Thread.join(timeout)</c>, which returns <c>None</c>; here the result says whether the
+    /// thread ended. Negative timeouts are rejected (.NET convention) rather than clamped to 0 as Python does.
+    /// </remarks>
+    public bool Join(TimeSpan timeout)
+    {
+        ValidateTimeout(timeout);
+        CheckJoinable();
+        if (_kind == ThreadKind.Main)
+        {
+            return ExitRegistry.Coordinator.WaitMainStopped(timeout);
+        }
+
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            // The same wait as Join(), so the same refusal (issue 9 F): only a finite timeout is the caller's bound.
+            ThrowIfAbandonedAtExit();
+        }
+
+        ExitRegistry.Coordinator.NoteJoinedByStep(this);
+        Deadline deadline = Deadline.After(timeout);
+        return WaitUntilOsStarted(deadline) && OsThread().Join(deadline.RemainingMilliseconds());
+    }
+
+    /// <summary>Returns a task that completes when the thread's body and exception hook have finished.</summary>
+    /// <param name="cancellationToken">Cancels the wait (not the thread).</param>
+    /// <returns>A task that completes when the thread ends, or is cancelled with <paramref name="cancellationToken"/>.</returns>
+    /// <exception cref="ThreadStateException">The thread was never started.</exception>
+    /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy, or <see cref="Main"/>.</exception>
+    /// <remarks>
+    /// No Python equivalent; the .NET idiom for waiting without blocking a thread. Continuations run asynchronously.
+    /// If the call races with a <see cref="Start"/> that the operating system refuses, the task faults with
+    /// <see cref="ThreadStateException"/> instead of never completing.
+    /// </remarks>
+    public Task JoinAsync(CancellationToken cancellationToken = default)
+    {
+        CheckJoinable();
+        if (_kind == ThreadKind.Main)
+        {
+            throw new InvalidOperationException("cannot await the main thread: it ends only when the process exits. Use Join(TimeSpan) or ExitRegistry.ShuttingDown.");
+        }
+
+        Task task;
+        lock (_lock)
+        {
+            if (_bodyFinished)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (Volatile.Read(ref _state) != StateStarted)
+            {
+                // Race: CheckJoinable saw the thread started, and its Start() has failed since (issue 9 D).
+                return Task.FromException(StartFailed(null));
+            }
+
+            _completion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            task = _completion.Task;
+        }
+
+        return cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
+    }
+
+    /// <summary>Seam for tests: replaces how the OS thread is started (CPython's test_limbo_cleanup replaces <c>_start_new_thread</c>).</summary>
+    internal static Action<Thread>? StartThreadOverrideForTests { get; set; }
+
+    private static void StartThread(Thread thread)
+    {
+        Action<Thread>? start = StartThreadOverrideForTests;
+        if (start is null)
+        {
+            thread.Start();
+        }
+        else
+        {
+            start(thread);
+        }
+    }
+
+    /// <summary>Waits, within <paramref name="deadline"/>, until the OS thread of a started thread exists.</summary>
+    /// <returns><see langword="false"/> when the deadline passed first.</returns>
+    /// <exception cref="ThreadStateException">The Start() this raced with failed, so the thread was never started.</exception>
+    private bool WaitUntilOsStarted(Deadline deadline)
+    {
+        if (Volatile.Read(ref _osStarted))
+        {
+            return true;
+        }
+
+        lock (_lock)
+        {
+            // Bounded: Start() is between publishing StateStarted and starting the OS thread, and pulses either way
+            // (it sees this count, or this loop sees _osStarted: the increment and Start's barrier are full fences).
+            Interlocked.Increment(ref _osStartWaiters);
+            try
+            {
+                while (!Volatile.Read(ref _osStarted) && Volatile.Read(ref _state) == StateStarted)
+                {
+                    int wait = deadline.RemainingMilliseconds();
+                    if (wait == 0)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(_lock, wait);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _osStartWaiters);
+            }
+
+            if (!_osStarted)
+            {
+                throw StartFailed(null);
+            }
+
+            return true;
+        }
+    }
+
+    private static ThreadStateException StartFailed(Exception? startFailure) => new(
+        "cannot join thread before it is started: its Start() failed" +
+        (startFailure is null ? "" : " (" + startFailure.GetType().Name + ": " + startFailure.Message + ")") +
+        ". Call Start() again first.");
+
+    // Join waits only after WaitUntilOsStarted has returned true: from then on Start can no longer reset _thread.
+    private Thread OsThread()
+    {
+        Thread? thread = Volatile.Read(ref _thread);
+        Debug.Assert(thread is not null, "the OS thread was started, so a failed Start can no longer reset it");
+        return thread;
+    }
+
+    /// <exception cref="ThreadStateException">This is a running daemon thread and the exit sequence has passed its point of no return: it may never end.</exception>
+    private void ThrowIfAbandonedAtExit()
+    {
+        if (_isDaemon && ExitRegistry.Coordinator.PastPointOfNoReturn && IsAlive)
+        {
+            throw new ThreadStateException(
+                "cannot join thread at interpreter shutdown: the daemon thread '" + Name +
+                "' was abandoned by the exit sequence and may never end. Use Join(TimeSpan) for a bounded wait.");
+        }
+    }
+
+    private void CheckJoinable()
+    {
+        if (_kind == ThreadKind.Dummy)
+        {
+            throw new InvalidOperationException("cannot join a dummy thread: it was not started by DaemonThreads, so there is nothing to wait on.");
+        }
+
+        if (Volatile.Read(ref _state) != StateStarted)
+        {
+            throw new ThreadStateException("cannot join thread before it is started: call Start() first.");
+        }
+
+        if (ReferenceEquals(Current, this))
+        {
+            throw new InvalidOperationException("cannot join current thread: a thread waiting for itself would never return.");
+        }
+    }
+
+    private void Bootstrap()
+    {
+        // Nothing here allocates (see Start): Current finds this thread through the owner that flowed in, and caches
+        // it in t_current only if the body asks.
+        if (!ReferenceEquals(s_logical.Value, this))
+        {
+            s_logical.Value = this; // the starter had suppressed ExecutionContext flow
+        }
+
+        long? nativeId = NativeThread.CurrentId();
+        lock (_lock)
+        {
+            // Under the lock, so that a concurrent Name setter (which renames _thread) and this write agree on the last name.
+            Thread.CurrentThread.Name = _name;
+            _nativeThreadId = nativeId ?? 0;
+            _nativeIdRecorded = true;
+            _osStarted = true;
+            Monitor.PulseAll(_lock);
+        }
+
+        try
+        {
+            Run();
+        }
+        catch (Exception ex)
+        {
+            ReportException(ex);
+        }
+        finally
+        {
+            // Break reference cycles through the target (CPython's test_no_refcycle_through_target).
+            _target = null;
+            TaskCompletionSource? completion;
+            lock (_lock)
+            {
+                _bodyFinished = true;
+                completion = _completion;
+            }
+
+            ThreadRegistry.Default.Remove(this);
+            completion?.TrySetResult();
+        }
+    }
+
+    /// <summary>Lets the runtime exit without waiting for this thread: after the point of no return a timed-out non-daemon thread is abandoned.</summary>
+    /// <remarks>
+    /// Effective whatever point <see cref="Start"/> is at (issue 9 item 8): once Start has published the Thread object
+    /// (before it registers the thread, so before the exit can see it) the Thread is made background here, started or
+    /// not; before that, the flag makes Start make it background before Thread.Start.
+    /// </remarks>
+    internal void AbandonAtExit()
+    {
+        lock (_lock)
+        {
+            Volatile.Write(ref _abandonedAtExit, true);
+            Thread? thread = _thread;
+            if (thread is null || _bodyFinished)
+            {
+                return;
+            }
+
+            try
+            {
+                // The only place IsBackground and IsDaemon part: the user's JoinTimeout has run out, and the runtime's
+                // own unbounded wait for foreground threads must not hang the exit they bounded.
+                thread.IsBackground = true;
+            }
+            catch (ThreadStateException)
+            {
+                // The thread ended between the check and the write: there is nothing left to abandon.
+                return;
+            }
+        }
+    }
+}
