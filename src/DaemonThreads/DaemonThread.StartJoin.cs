@@ -382,8 +382,8 @@ public partial class DaemonThread
 
             try
             {
-                // The only place IsBackground and IsDaemon part: the user's JoinTimeout has run out, and the runtime's
-                // own unbounded wait for foreground threads must not hang the exit they bounded.
+                // One of the two places IsBackground and IsDaemon part (the other: pool workers): the user's JoinTimeout
+                // has run out, and the runtime's own unbounded wait for foreground threads must not hang the exit they bounded.
                 thread.IsBackground = true;
             }
             catch (ThreadStateException)

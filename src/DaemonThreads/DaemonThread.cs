@@ -10,9 +10,11 @@ namespace DaemonThreads;
 /// <remarks>
 /// <para>
 /// Python equivalent: <c>threading.Thread</c>. A <see cref="DaemonThread"/> wraps one
-/// <see cref="System.Threading.Thread"/>, whose <see cref="System.Threading.Thread.IsBackground"/> always equals
-/// <see cref="IsDaemon"/>. Non-daemon threads are joined by <see cref="ExitRegistry"/> before the process exits;
-/// daemon threads are abandoned and reported.
+/// <see cref="System.Threading.Thread"/>, whose <see cref="System.Threading.Thread.IsBackground"/> equals
+/// <see cref="IsDaemon"/> (two exceptions, both at exit's service: a non-daemon thread abandoned after
+/// <see cref="ExitRegistry.JoinTimeout"/>, and the workers of a non-daemon <see cref="DaemonThreadPool"/>, whose OS
+/// threads are background so that an idle worker never holds the process). Non-daemon threads are joined by
+/// <see cref="ExitRegistry"/> before the process exits; daemon threads are abandoned and reported.
 /// </para>
 /// <para>
 /// Rules that differ from a raw <see cref="System.Threading.Thread"/>: the daemon flag is inherited from the thread
