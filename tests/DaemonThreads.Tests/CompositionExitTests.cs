@@ -350,3 +350,59 @@ public class AsyncMainAndTrackedTaskExitTests
         result.Stdout.Should().Equal(["READY", "task done", "atexit"]);
     }
 }
+
+/// <summary>Issue 9, deliver 9: a process that is PID 1 (a container without an init) keeps SIGTERM's graceful exit.</summary>
+public class Pid1ExitTests
+{
+    [Fact]
+    public async Task Sigterm_ToAProcessThatIsPid1_RunsTheWholeSequenceAndExits143()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/bin/unshare"))
+        {
+            // A new PID namespace needs root and util-linux's unshare; CI runs as root on Linux, so there the test runs.
+            Assert.Fail("needs root and /usr/bin/unshare to make the scenario PID 1 (CI has both)");
+        }
+
+        using ScenarioProcess process = ScenarioProcess.StartAsPid1("signal");
+        await process.WaitForLineAsync("READY");
+
+        process.SignalGrandchild(15);
+        ScenarioResult result = await process.WaitForExitAsync(TestTimeouts.Unexpected);
+
+        result.ExitCode.Should().Be(143, "the library's handler makes SIGTERM graceful even for PID 1, which the kernel never kills by default");
+        result.Stdout.Should().Equal(["READY", "before-join", "worker done", "atexit"]);
+    }
+}
+
+/// <summary>Issue 9 #8, by repetition: every start that succeeds during the exit is joined; none is killed mid-work.</summary>
+public class StartRaceExitTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public async Task StartsDuringTheExit_EverySuccessfulStartIsJoined_Repeated()
+    {
+        const int Runs = 20;
+        int refusedRuns = 0;
+        for (int batch = 0; batch < Runs / 2; batch++)
+        {
+            ScenarioResult[] results = await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
+            {
+                using ScenarioProcess process = ScenarioProcess.Start("start-race");
+                await process.WaitForLineAsync("READY");
+                process.Signal(15);
+                return await process.WaitForExitAsync(TestTimeouts.Unexpected);
+            }));
+
+            foreach (ScenarioResult result in results)
+            {
+                result.ExitCode.Should().Be(143);
+                var started = result.Stdout.Where(l => l.StartsWith("started ", StringComparison.Ordinal)).Select(l => l[8..]).ToHashSet();
+                var done = result.Stdout.Where(l => l.StartsWith("done ", StringComparison.Ordinal)).Select(l => l[5..]).ToHashSet();
+                started.Should().BeSubsetOf(done, "a writer whose Start() succeeded is joined before the process exits");
+                result.Stderr.Should().NotContain("stopped waiting", "JoinTimeout is infinite: nothing may be declared timed out");
+                refusedRuns += result.Stdout.Any(l => l.StartsWith("refused ", StringComparison.Ordinal)) ? 1 : 0;
+            }
+        }
+
+        output.WriteLine($"{Runs} runs, all joined; {refusedRuns} runs had a start refused after the point of no return");
+    }
+}

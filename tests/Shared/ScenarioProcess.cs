@@ -23,15 +23,24 @@ public sealed class ScenarioProcess : IDisposable
     private readonly List<(string Line, TaskCompletionSource Seen)> _waiters = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-    private ScenarioProcess(string scenario, string[] args, IDictionary<string, string>? environment)
+    private ScenarioProcess(string scenario, string[] args, IDictionary<string, string>? environment, bool asPid1 = false)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(asPid1 ? "unshare" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (asPid1)
+        {
+            // A new PID namespace: the scenario host is PID 1 there, as in a container without an init.
+            foreach (string a in new[] { "--fork", "--pid", "--mount-proc", "dotnet" })
+            {
+                info.ArgumentList.Add(a);
+            }
+        }
+
         info.ArgumentList.Add(Path.GetFullPath(s_scenarioDll));
         info.ArgumentList.Add(scenario);
         foreach (string a in args)
@@ -88,6 +97,20 @@ public sealed class ScenarioProcess : IDisposable
 
     /// <summary>Starts a scenario with extra environment variables.</summary>
     public static ScenarioProcess Start(string scenario, IDictionary<string, string> environment, params string[] args) => new(scenario, args, environment);
+
+    /// <summary>Starts a scenario as PID 1 of a new PID namespace (<c>unshare --fork --pid</c>, needs root on Linux).</summary>
+    public static ScenarioProcess StartAsPid1(string scenario, params string[] args) => new(scenario, args, null, asPid1: true);
+
+    /// <summary>Sends a POSIX signal to the child's own child (the scenario host under <c>unshare</c>), by its PID outside the namespace.</summary>
+    public void SignalGrandchild(int signal)
+    {
+        string children = File.ReadAllText($"/proc/{_process.Id}/task/{_process.Id}/children").Trim();
+        int pid = int.Parse(children.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        if (Kill(pid, signal) != 0)
+        {
+            throw new InvalidOperationException("kill() failed: " + Marshal.GetLastPInvokeError());
+        }
+    }
 
     /// <summary>Runs a scenario to its end and returns the result (the process tree is killed if it outlives the ceiling).</summary>
     public static async Task<ScenarioResult> RunAsync(string scenario, params string[] args)

@@ -359,3 +359,47 @@ internal static class CompositionScenarios
         return 0;
     }
 }
+
+/// <summary>Issue 9 #8: starts racing the end of the join and the point of no return.</summary>
+internal static class StartRaceScenarios
+{
+    // A raw thread starts short non-daemon writers while SIGTERM's sequence joins them. Every start that succeeds must be
+    // joined (JoinTimeout is infinite), and every start after the point of no return refused: a start that succeeded
+    // used to be able to land between the last wait and the point of no return and be killed mid-work.
+    [Scenario("start-race")]
+    public static int StartRace()
+    {
+        ExitRegistry.RegisterBeforeJoin(() => Out.Line("before-join"));
+        var starter = new Thread(() =>
+        {
+            for (int i = 0; i < 400; i++)
+            {
+                int n = i;
+                var writer = new DaemonThread(() =>
+                {
+                    Thread.SpinWait(2000);
+                    Out.Line("done " + n);
+                }, name: "w" + n, isDaemon: false);
+                try
+                {
+                    writer.Start();
+                }
+                catch (ThreadStateException)
+                {
+                    Out.Line("refused " + n);
+                    return;
+                }
+
+                Out.Line("started " + n);
+                if (n == 20)
+                {
+                    Out.Ready();
+                }
+            }
+        })
+        { IsBackground = true };
+        starter.Start();
+        ExitPathScenarios.WaitForEver();
+        return 0;
+    }
+}
