@@ -20,6 +20,25 @@ namespace DaemonThreads;
 /// is <see langword="false"/>) <see cref="System.Runtime.InteropServices.PosixSignalRegistration"/>s for SIGTERM,
 /// SIGINT and SIGHUP, because .NET 10 no longer runs anything on SIGTERM.
 /// </para>
+/// <para>
+/// Calls made during the exit (the README's table "What happens when X calls Y during the exit"): nothing that the
+/// sequence may be waiting for ever waits for the sequence.
+/// </para>
+/// <list type="table">
+/// <listheader><term>Caller, while the sequence runs</term><description><see cref="Shutdown()"/> / <see cref="Exit(int)"/></description></listheader>
+/// <item><term>a hook or <see cref="ShuttingDown"/> callback</term><description>a provisional report at once / <see cref="InvalidOperationException"/> (the code is unchanged)</description></item>
+/// <item><term>the report handler</term><description>the report being published / claims the code and ends the handler</description></item>
+/// <item><term>a <see cref="DaemonThread"/> body</term><description>waits for the report unless a hook joins it (then a provisional one) / claims the code and throws <see cref="ThreadExitException"/></description></item>
+/// <item><term>task code</term><description>waits for the report / claims the code and throws <see cref="ThreadExitException"/> into the task; its owner is still joined</description></item>
+/// <item><term>RunMain's main while a signal's sequence waits for it</term><description>a provisional report / claims the code, unwinds main</description></item>
+/// <item><term>any other thread, an <see cref="AppDomain.ProcessExit"/> handler</term><description>waits for the report / claims the code, waits, then exits (inside ProcessExit: sets <see cref="Environment.ExitCode"/> and returns)</description></item>
+/// </list>
+/// <para>
+/// Exit codes: the first path that claims one wins (<see cref="Exit(int)"/>, <see cref="Environment.Exit(int)"/>, a first
+/// signal, <c>Main</c>'s result); RunMain's result only when none did; a second signal forces 128 + n. Signals: a
+/// second one ends the step that runs (the join, or a hook); once the sequence has finished a signal takes its default
+/// action.
+/// </para>
 /// <para>Thread safety: every member may be called from any thread.</para>
 /// </remarks>
 public static class ExitRegistry
