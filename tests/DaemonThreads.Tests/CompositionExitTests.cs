@@ -32,7 +32,7 @@ public class CompositionExitTests
     [Fact]
     public async Task HookJoiningAWorker_ThatCallsShutdown_GetsAnAnswerAtOnce()
     {
-        ScenarioResult result = await ScenarioProcess.RunAsync("hook-joins-worker-that-shuts-down");
+        ScenarioResult result = await ScenarioProcess.RunAsync("hook-joins-worker", "shutdown");
 
         result.ExitCode.Should().Be(0);
         result.Stdout.Should().Equal(["worker got a report, complete False", "hook joined the worker", "atexit"], "a joined worker never waits for the sequence that waits for it");
@@ -42,7 +42,7 @@ public class CompositionExitTests
     [Fact]
     public async Task HookJoiningAWorker_ThatCallsExit_ClaimsTheCodeAndEndsTheWorker()
     {
-        ScenarioResult result = await ScenarioProcess.RunAsync("hook-joins-worker-that-exits");
+        ScenarioResult result = await ScenarioProcess.RunAsync("hook-joins-worker", "exit");
 
         result.ExitCode.Should().Be(8, "the worker's Exit is the first claim; RunMain's 0 is the fallback");
         result.Stdout.Should().Equal(["worker unwound", "hook joined the worker", "atexit"], "Exit during the exit ends the calling body, as SystemExit ends a thread");

@@ -71,36 +71,22 @@ internal static class CompositionScenarios
         return 0;
     }
 
-    // #4: a before-join hook joins a worker that calls Shutdown() on its way out: the worker gets an answer at once.
-    [Scenario("hook-joins-worker-that-shuts-down")]
-    public static int HookJoinsWorkerThatShutsDown() => ExitRegistry.RunMain(() =>
+    // #4: a before-join hook joins a worker that, on its way out, calls Shutdown() (it gets an answer at once) or
+    // ExitRegistry.Exit (it claims the code and its body ends).
+    [Scenario("hook-joins-worker")]
+    public static int HookJoinsWorker(string[] args) => ExitRegistry.RunMain(() =>
     {
         var go = new ManualResetEventSlim();
         var worker = new DaemonThread(() =>
         {
             go.Wait();
-            ShutdownReport report = ExitRegistry.Shutdown();
-            Out.Line("worker got a report, complete " + report.IsComplete);
-        }, name: "worker");
-        ExitRegistry.RegisterBeforeJoin(() =>
-        {
-            go.Set();
-            worker.Join();
-            Out.Line("hook joined the worker");
-        });
-        ExitRegistry.RegisterAtExit(() => Out.Line("atexit"));
-        worker.Start();
-        return 0;
-    });
+            if (args[0] == "shutdown")
+            {
+                ShutdownReport report = ExitRegistry.Shutdown();
+                Out.Line("worker got a report, complete " + report.IsComplete);
+                return;
+            }
 
-    // #4: ... and one that calls ExitRegistry.Exit on its way out: it claims the code and its body ends.
-    [Scenario("hook-joins-worker-that-exits")]
-    public static int HookJoinsWorkerThatExits() => ExitRegistry.RunMain(() =>
-    {
-        var go = new ManualResetEventSlim();
-        var worker = new DaemonThread(() =>
-        {
-            go.Wait();
             try
             {
                 ExitRegistry.Exit(8);
