@@ -1,6 +1,12 @@
 // DaemonThreads quickstart: a non-daemon worker that must finish, a daemon heartbeat that is dropped.
 // Run: dotnet run --project samples/Quickstart
+//      dotnet run --project samples/Quickstart -- env-exit   (Environment.Exit(3) from main while a non-daemon worker runs)
 using DaemonThreads;
+
+if (args is ["env-exit"])
+{
+    EnvironmentExitWithWorkerRunning();
+}
 
 int exitCode = ExitRegistry.RunMain(() =>
 {
@@ -58,3 +64,20 @@ Console.WriteLine($"shutdown report: trigger {report.Trigger}, joined [{Names(re
 return exitCode;
 
 static string Names(IReadOnlyList<DaemonThread> threads) => string.Join(", ", threads.Select(t => t.Name));
+
+// Environment.Exit from main while a non-daemon worker still runs: the exit sequence (from the ProcessExit handler)
+// joins the worker before the at-exit hook runs, and the process exits with the code given. Does not return.
+static void EnvironmentExitWithWorkerRunning()
+{
+    var worker = new DaemonThread(() =>
+    {
+        // Deliberately infinite: the exit sequence cancels ShuttingDown first, then joins this thread.
+        ExitRegistry.ShuttingDown.WaitHandle.WaitOne();
+        Console.WriteLine("worker: finished after Environment.Exit began");
+    }, name: "worker", isDaemon: false);
+    ExitRegistry.RegisterAtExit(() => Console.WriteLine($"at exit: worker alive = {worker.IsAlive}"));
+    worker.Start();
+
+    Console.WriteLine("main: Environment.Exit(3) with the worker still running");
+    Environment.Exit(3);
+}

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Hosting;
 
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
 
-// First, so that it stops last. Keep JoinTimeout equal to the host's ShutdownTimeout.
-builder.Services.AddDaemonThreads(options => options.JoinTimeout = TimeSpan.FromSeconds(10));
+// First, so that it stops last. The exit sequence's join timeout is the host's ShutdownTimeout (10 s here).
+builder.Services.AddDaemonThreads();
 builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(10));
 builder.Services.AddHostedService<RecordWriter>();
 builder.Build().Run();

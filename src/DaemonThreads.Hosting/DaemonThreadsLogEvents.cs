@@ -33,4 +33,10 @@ public static class DaemonThreadsLogEvents
 
     /// <summary>Error (8): a before-join or at-exit hook threw (<see cref="ShutdownReport.HookErrors"/>); one event per exception.</summary>
     public const int HookFailed = 8;
+
+    /// <summary>
+    /// Warning (9): when the host started, <see cref="DaemonThreadsHostingOptions.JoinTimeout"/> was longer than the host's
+    /// <c>HostOptions.ShutdownTimeout</c>, so the process can outlive the host's timeout by the difference.
+    /// </summary>
+    public const int JoinTimeoutLongerThanShutdownTimeout = 9;
 }

@@ -2,6 +2,7 @@ using DaemonThreads.Hosting;
 using DaemonThreads.Hosting.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -13,7 +14,7 @@ public static class DaemonThreadsServiceCollectionExtensions
     /// <c>ILogger</c>.
     /// </summary>
     /// <param name="services">The host's service collection.</param>
-    /// <param name="configure">Optional: sets the join timeout and the daemon grace period.</param>
+    /// <param name="configure">Optional: sets the join timeout (default: the host's <see cref="HostOptions.ShutdownTimeout"/>) and the daemon grace period.</param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
     /// <remarks>
@@ -22,7 +23,8 @@ public static class DaemonThreadsServiceCollectionExtensions
     /// <item>turns <see cref="DaemonThreads.ExitRegistry.HandleSignals"/> off, so SIGTERM and SIGINT are handled once, by
     /// the host's console lifetime (which stops the host gracefully);</item>
     /// <item>copies <see cref="DaemonThreadsHostingOptions.JoinTimeout"/> (and <see cref="DaemonThreadsHostingOptions.DaemonGracePeriod"/>
-    /// when set) to the registry;</item>
+    /// when set) to the registry; unless the application set it, the join timeout is the host's <see cref="HostOptions.ShutdownTimeout"/>,
+    /// and a join timeout longer than that is logged as a warning (event <see cref="DaemonThreadsLogEvents.JoinTimeoutLongerThanShutdownTimeout"/>);</item>
     /// <item>routes <see cref="DaemonThreads.DaemonThread.ExceptHook"/> and <see cref="DaemonThreads.ExitRegistry.ReportHandler"/> to
     /// the logger category <see cref="DaemonThreadsLogEvents.Category"/>, with the ids in <see cref="DaemonThreadsLogEvents"/>.</item>
     /// </list>
@@ -52,6 +54,7 @@ public static class DaemonThreadsServiceCollectionExtensions
             services.Configure(configure);
         }
 
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<DaemonThreadsHostingOptions>, JoinTimeoutFromHostOptions>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DaemonThreadsHostedService>());
         return services;
     }

@@ -14,7 +14,8 @@ namespace DaemonThreads.Hosting.Scenarios;
 /// Scenarios: <c>graceful signal|stop</c> (a non-daemon writer finishes after the stop begins, a daemon heartbeat is
 /// dropped; the stop comes from SIGTERM sent by the test after READY, or from StopApplication), <c>timeout</c> (a
 /// non-daemon thread ignores the stop; 1 s host timeout, 3 s join timeout), <c>exception</c> (a thread body throws),
-/// <c>metrics</c> (the graceful stop, with a MeterListener on the DaemonThreads meter).
+/// <c>metrics</c> (the graceful stop, with a MeterListener on the DaemonThreads meter), <c>join-timeout default|longer</c>
+/// (a 2 s host shutdown timeout; the join timeout left unset, or set to 5 s).
 /// </remarks>
 internal static class Program
 {
@@ -30,13 +31,14 @@ internal static class Program
             "metrics" => Metrics(),
             "timeout" => TimedOut(),
             "exception" => ThreadException(),
+            "join-timeout" => JoinTimeout(mode),
             _ => Usage(scenario),
         };
     }
 
     private static int Usage(string scenario)
     {
-        Console.Error.WriteLine("unknown scenario: '" + scenario + "'; use graceful [signal|stop], timeout, exception or metrics");
+        Console.Error.WriteLine("unknown scenario: '" + scenario + "'; use graceful [signal|stop], timeout, exception, metrics or join-timeout [default|longer]");
         return 64;
     }
 
@@ -49,7 +51,9 @@ internal static class Program
         }
     }
 
-    private static IHost BuildHost(TimeSpan shutdownTimeout, TimeSpan? joinTimeout = null)
+    // JoinTimeout is set to joinTimeout (default: the shutdown timeout), or left unset when setJoinTimeout is false (it
+    // then follows the host's ShutdownTimeout).
+    private static IHost BuildHost(TimeSpan shutdownTimeout, TimeSpan? joinTimeout = null, bool setJoinTimeout = true)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -62,7 +66,15 @@ internal static class Program
         });
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
-        builder.Services.AddDaemonThreads(o => o.JoinTimeout = joinTimeout ?? shutdownTimeout);
+        if (setJoinTimeout)
+        {
+            builder.Services.AddDaemonThreads(o => o.JoinTimeout = joinTimeout ?? shutdownTimeout);
+        }
+        else
+        {
+            builder.Services.AddDaemonThreads();
+        }
+
         IHost host = builder.Build();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStopping.Register(() => Line("stopping"));
@@ -163,6 +175,19 @@ internal static class Program
         host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
         host.WaitForShutdown();
         Line("host stopped; stuck alive = " + stuck.IsAlive);
+        return 0;
+    }
+
+    // The host's 2 s ShutdownTimeout, and JoinTimeout either unset (it follows the host) or 5 s (a warning at start).
+    private static int JoinTimeout(string mode)
+    {
+        bool longer = mode == "longer";
+        using IHost host = BuildHost(TimeSpan.FromSeconds(2), joinTimeout: TimeSpan.FromSeconds(5), setJoinTimeout: longer);
+        host.Start();
+        Line("join timeout: " + ExitRegistry.JoinTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
+        host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        host.WaitForShutdown();
+        Line("host stopped");
         return 0;
     }
 

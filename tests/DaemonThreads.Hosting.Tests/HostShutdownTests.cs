@@ -90,6 +90,27 @@ public class HostShutdownTests
         result.Stdout.Should().Contain("metric shutdown.abandoned: 1", "the heartbeat daemon is the one thread abandoned");
     }
 
+    [Fact]
+    public async Task HostStart_JoinTimeoutNotSet_UsesHostShutdownTimeoutWithoutWarning()
+    {
+        ScenarioResult result = await ScenarioProcess.RunAsync("join-timeout", "default");
+
+        result.ExitCode.Should().Be(0, "stderr:\n" + result.Stderr);
+        result.Stdout.Should().Contain("join timeout: 00:00:02", "the registry's join timeout follows the host's 2 s ShutdownTimeout");
+        CountOf(result.Stderr, "DaemonThreads[9]").Should().Be(0, "equal timeouts are what the default is for");
+    }
+
+    [Fact]
+    public async Task HostStart_JoinTimeoutLongerThanShutdownTimeout_LogsWarning()
+    {
+        ScenarioResult result = await ScenarioProcess.RunAsync("join-timeout", "longer");
+
+        result.ExitCode.Should().Be(0, "stderr:\n" + result.Stderr);
+        result.Stdout.Should().Contain("join timeout: 00:00:05", "a join timeout the application set is used as it is");
+        result.Stderr.Should().Contain("warn: DaemonThreads[9] DaemonThreads JoinTimeout (00:00:05) is longer than the host's ShutdownTimeout (00:00:02)",
+            "the process could outlive the host's timeout, which deployments size their kill deadline from");
+    }
+
     private static int CountOf(string text, string value)
     {
         int count = 0;

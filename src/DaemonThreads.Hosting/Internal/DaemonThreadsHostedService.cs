@@ -14,6 +14,7 @@ internal sealed partial class DaemonThreadsHostedService : IHostedLifecycleServi
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _logger;
     private readonly DaemonThreadsHostingOptions _options;
+    private readonly TimeSpan _hostShutdownTimeout;
 
     // Completed by the shutdown thread with the sequence's report. Continuations run asynchronously so that StopAsync's
     // continuation never runs on (and delays) the thread that finishes the sequence.
@@ -23,14 +24,17 @@ internal sealed partial class DaemonThreadsHostedService : IHostedLifecycleServi
     private CancellationTokenRegistration _stoppingRegistration;
     private int _shutdownStarted;
 
-    public DaemonThreadsHostedService(IHostApplicationLifetime lifetime, ILoggerFactory loggerFactory, IOptions<DaemonThreadsHostingOptions> options)
+    public DaemonThreadsHostedService(IHostApplicationLifetime lifetime, ILoggerFactory loggerFactory, IOptions<DaemonThreadsHostingOptions> options,
+        IOptions<HostOptions> hostOptions)
     {
         ArgumentNullException.ThrowIfNull(lifetime);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(hostOptions);
         _lifetime = lifetime;
         _logger = loggerFactory.CreateLogger(DaemonThreadsLogEvents.Category);
         _options = options.Value;
+        _hostShutdownTimeout = hostOptions.Value.ShutdownTimeout;
         _exceptHook = OnThreadException;
         _reportHandler = OnReport;
     }
@@ -43,6 +47,13 @@ internal sealed partial class DaemonThreadsHostedService : IHostedLifecycleServi
         LogSignalsHandedToHost(_logger);
 
         ExitRegistry.JoinTimeout = _options.JoinTimeout;
+        if (IsLonger(_options.JoinTimeout, _hostShutdownTimeout))
+        {
+            // The host's StopAsync gives up at its timeout and Main returns, but the runtime keeps the process until the
+            // non-daemon threads end or the join deadline switches them to background: the process outlives the host's
+            // timeout, which an orchestrator's kill deadline (Kubernetes' terminationGracePeriodSeconds) is usually set from.
+            LogJoinTimeoutLongerThanShutdownTimeout(_logger, Format(_options.JoinTimeout), Format(_hostShutdownTimeout));
+        }
         if (_options.DaemonGracePeriod is TimeSpan grace)
         {
             ExitRegistry.DaemonGracePeriod = grace;
@@ -135,6 +146,13 @@ internal sealed partial class DaemonThreadsHostedService : IHostedLifecycleServi
         }
     }
 
+    // Timeout.InfiniteTimeSpan (-1 ms) is longer than every finite timeout.
+    private static bool IsLonger(TimeSpan timeout, TimeSpan than) =>
+        than != Timeout.InfiniteTimeSpan && (timeout == Timeout.InfiniteTimeSpan || timeout > than);
+
+    private static string Format(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? "infinite" : timeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+
     private void OnThreadException(ThreadExceptionInfo info) =>
         LogThreadException(_logger, info.Exception, info.Thread?.Name ?? "<unknown>");
 
@@ -192,6 +210,12 @@ internal sealed partial class DaemonThreadsHostedService : IHostedLifecycleServi
     [LoggerMessage(EventId = DaemonThreadsLogEvents.HookFailed, EventName = nameof(DaemonThreadsLogEvents.HookFailed),
         Level = LogLevel.Error, Message = "A DaemonThreads exit hook threw")]
     private static partial void LogHookFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = DaemonThreadsLogEvents.JoinTimeoutLongerThanShutdownTimeout, EventName = nameof(DaemonThreadsLogEvents.JoinTimeoutLongerThanShutdownTimeout),
+        Level = LogLevel.Warning, Message = "DaemonThreads JoinTimeout ({JoinTimeout}) is longer than the host's ShutdownTimeout ({ShutdownTimeout}): " +
+            "the host stops waiting for non-daemon threads at its timeout, but the process lives on until they end or the join timeout passes. " +
+            "Leave DaemonThreadsHostingOptions.JoinTimeout unset to use the host's timeout")]
+    private static partial void LogJoinTimeoutLongerThanShutdownTimeout(ILogger logger, string joinTimeout, string shutdownTimeout);
 
     /// <summary>Formats thread names only when the message is written (the logger may have the level disabled).</summary>
     private sealed class ThreadNames(IReadOnlyList<DaemonThread> threads)
