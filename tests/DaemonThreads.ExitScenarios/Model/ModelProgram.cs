@@ -24,6 +24,12 @@ internal enum ModelOpKind
     /// <summary><c>A</c>: register an at-exit hook that prints <c>hook A&lt;id&gt;</c>.</summary>
     AtExit,
 
+    /// <summary><c>P</c>: register a before-join hook that prints <c>hook P&lt;id&gt;</c> and starts a non-daemon worker P&lt;id&gt; (as <see cref="Worker"/>).</summary>
+    BeforeJoinStarter,
+
+    /// <summary><c>Q</c>: register an at-exit hook that prints <c>hook Q&lt;id&gt;</c> and starts a non-daemon worker Q&lt;id&gt; (as <see cref="Worker"/>).</summary>
+    AtExitStarter,
+
     /// <summary><c>E</c>: the exit point of the main program (only issued by main).</summary>
     ExitPoint,
 }
@@ -40,7 +46,10 @@ internal enum ModelExit
     /// <summary><c>Y&lt;n&gt;@&lt;id&gt;</c>: worker W&lt;id&gt; calls <c>ExitRegistry.Exit(n)</c> after its records; main returns 0 after its operations.</summary>
     WorkerExit,
 
-    /// <summary><c>S</c>: main prints <c>MARK</c> at the exit point, the parent sends SIGTERM; main goes on, then waits for its token and returns 0.</summary>
+    /// <summary>
+    /// <c>S</c> or <c>S&lt;n&gt;</c>: main prints <c>MARK</c> at the exit point, the parent sends SIGTERM; main goes on, then
+    /// waits for its token and returns 0, or with a code calls <c>ExitRegistry.Exit(n)</c> (which loses to the signal's 143).
+    /// </summary>
     Signal,
 
     /// <summary><c>T</c>: as <see cref="Signal"/>, and the parent sends a second SIGTERM once main printed <c>TOKEN</c> (it saw the cancellation).</summary>
@@ -50,9 +59,14 @@ internal enum ModelExit
 /// <summary>One operation: who issues it (<c>m</c> main, <c>d</c> the non-daemon driver thread), what, and on which id.</summary>
 internal sealed record ModelOp(char Issuer, ModelOpKind Kind, int Id, int Records = 0, int WorkMs = 0)
 {
+    /// <summary>Gets a value indicating whether this operation starts a finite non-daemon worker that writes records.</summary>
+    public bool WritesRecords => Kind is ModelOpKind.Worker or ModelOpKind.BeforeJoinStarter or ModelOpKind.AtExitStarter;
+
     /// <summary>Gets the thread name of what this operation starts or refers to.</summary>
     public string Name => Kind switch
     {
+        ModelOpKind.BeforeJoinStarter => "P" + Id.ToString(CultureInfo.InvariantCulture),
+        ModelOpKind.AtExitStarter => "Q" + Id.ToString(CultureInfo.InvariantCulture),
         ModelOpKind.Stuck => "Z" + Id.ToString(CultureInfo.InvariantCulture),
         ModelOpKind.Daemon => "D" + Id.ToString(CultureInfo.InvariantCulture),
         ModelOpKind.BeforeJoin => "B" + Id.ToString(CultureInfo.InvariantCulture),
@@ -64,6 +78,8 @@ internal sealed record ModelOp(char Issuer, ModelOpKind Kind, int Id, int Record
     public override string ToString() => Kind switch
     {
         ModelOpKind.Worker => string.Create(CultureInfo.InvariantCulture, $"{Issuer}W{Id}k{Records}w{WorkMs}"),
+        ModelOpKind.BeforeJoinStarter => string.Create(CultureInfo.InvariantCulture, $"{Issuer}P{Id}k{Records}w{WorkMs}"),
+        ModelOpKind.AtExitStarter => string.Create(CultureInfo.InvariantCulture, $"{Issuer}Q{Id}k{Records}w{WorkMs}"),
         ModelOpKind.Stuck => string.Create(CultureInfo.InvariantCulture, $"{Issuer}Z{Id}"),
         ModelOpKind.Daemon => string.Create(CultureInfo.InvariantCulture, $"{Issuer}D{Id}"),
         ModelOpKind.Join => string.Create(CultureInfo.InvariantCulture, $"{Issuer}J{Id}"),
@@ -80,7 +96,7 @@ internal sealed record ModelOp(char Issuer, ModelOpKind Kind, int Id, int Record
 /// <param name="JoinTimeoutMs">The finite JoinTimeout in milliseconds, or <see langword="null"/> for the default (infinite).</param>
 /// <param name="ReportHandler">Whether a ReportHandler prints the report (<c>report timedout=...</c>) instead of stderr.</param>
 /// <param name="Exit">The exit action.</param>
-/// <param name="ExitCode">The code of <see cref="ModelExit.Return"/>, <see cref="ModelExit.Exit"/>, <see cref="ModelExit.WorkerExit"/>.</param>
+/// <param name="ExitCode">The code of the exit action; for the signals, the code main passes to <c>ExitRegistry.Exit</c> after its token, or 0.</param>
 /// <param name="ExitWorker">The worker id of <see cref="ModelExit.WorkerExit"/>, otherwise -1.</param>
 /// <param name="Ops">The operations, in program order (main's and the driver's interleaved as written).</param>
 /// <remarks>Compiled into the scenario host (which interprets it) and linked into the test project (which generates and checks it).</remarks>
@@ -127,7 +143,7 @@ internal sealed record ModelProgram(int? JoinTimeoutMs, bool ReportHandler, Mode
                     code = Int(x[1..at]);
                     exitWorker = Int(x[(at + 1)..]);
                 }
-                else if (exit is ModelExit.Return or ModelExit.Exit)
+                else if (x.Length > 1)
                 {
                     code = Int(x[1..]);
                 }
@@ -152,8 +168,8 @@ internal sealed record ModelProgram(int? JoinTimeoutMs, bool ReportHandler, Mode
             ModelExit.Return => "R" + ExitCode.ToString(CultureInfo.InvariantCulture),
             ModelExit.Exit => "X" + ExitCode.ToString(CultureInfo.InvariantCulture),
             ModelExit.WorkerExit => string.Create(CultureInfo.InvariantCulture, $"Y{ExitCode}@{ExitWorker}"),
-            ModelExit.Signal => "S",
-            _ => "T",
+            ModelExit.Signal => "S" + (ExitCode != 0 ? ExitCode.ToString(CultureInfo.InvariantCulture) : string.Empty),
+            _ => "T" + (ExitCode != 0 ? ExitCode.ToString(CultureInfo.InvariantCulture) : string.Empty),
         });
         foreach (ModelOp op in Ops)
         {
@@ -178,11 +194,12 @@ internal sealed record ModelProgram(int? JoinTimeoutMs, bool ReportHandler, Mode
         }
 
         string rest = token[2..];
-        if (kind == 'W')
+        if (kind is 'W' or 'P' or 'Q')
         {
             int k = rest.IndexOf('k', StringComparison.Ordinal);
             int w = rest.IndexOf('w', StringComparison.Ordinal);
-            return new ModelOp(issuer, ModelOpKind.Worker, Int(rest[..k]), Int(rest[(k + 1)..w]), Int(rest[(w + 1)..]));
+            ModelOpKind starter = kind switch { 'W' => ModelOpKind.Worker, 'P' => ModelOpKind.BeforeJoinStarter, _ => ModelOpKind.AtExitStarter };
+            return new ModelOp(issuer, starter, Int(rest[..k]), Int(rest[(k + 1)..w]), Int(rest[(w + 1)..]));
         }
 
         ModelOpKind opKind = kind switch

@@ -9,9 +9,9 @@ namespace DaemonThreads.ExitScenarios.Scenarios;
 /// </summary>
 /// <remarks>
 /// Output, one line each: <c>begin W1</c> and <c>rec W1 i</c> from workers, <c>hook B2</c> from hooks,
-/// <c>hook-refused B2</c> / <c>start-refused W3</c> when the exit refused a registration or a start, <c>MARK</c> at a
-/// signal's exit point, <c>TOKEN</c> when main saw its token cancelled, <c>report timedout=a,b</c> from the report
-/// handler, and <c>exitcode N</c> from an application ProcessExit handler that runs after the library's.
+/// <c>hook-refused B2</c> / <c>start-refused W3</c> (also from hooks that start workers, P and Q) when the exit refused a registration or a start, <c>MARK</c> at a
+/// signal's exit point, <c>TOKEN</c> when main saw its token cancelled, <c>report timedout=a,b</c> and
+/// <c>report abandoned-hooks=N</c> from the report handler, and <c>exitcode N</c> from an application ProcessExit handler that runs after the library's.
 /// </remarks>
 internal static class ModelScenario
 {
@@ -35,7 +35,11 @@ internal static class ModelScenario
 
             if (program.ReportHandler)
             {
-                ExitRegistry.ReportHandler = report => Out.Line("report timedout=" + string.Join(",", report.TimedOut.Select(t => t.Name)));
+                ExitRegistry.ReportHandler = report =>
+                {
+                    Out.Line("report timedout=" + string.Join(",", report.TimedOut.Select(t => t.Name)));
+                    Out.Line("report abandoned-hooks=" + report.Unfinished.Count(u => u.Kind == ExitWorkKind.Hook));
+                };
             }
 
             // Registered after the library's own handler (installed by RunMain), so it runs last.
@@ -72,6 +76,12 @@ internal static class ModelScenario
                 // Deliberately infinite: the parent's signal cancels it.
                 token.WaitHandle.WaitOne();
                 Out.Line("TOKEN");
+                if (program.ExitCode != 0)
+                {
+                    // The sequence already runs: the code is claimed after the signal's, and main ends here.
+                    Out.Line("main exits");
+                    ExitRegistry.Exit(program.ExitCode);
+                }
             }
 
             return 0;
@@ -133,6 +143,12 @@ internal static class ModelScenario
                 case ModelOpKind.AtExit:
                     Register(op, ExitRegistry.RegisterAtExit);
                     break;
+                case ModelOpKind.BeforeJoinStarter:
+                    Register(op, ExitRegistry.RegisterBeforeJoin, () => Start(op, new DaemonThread(() => Work(op), name: op.Name)));
+                    break;
+                case ModelOpKind.AtExitStarter:
+                    Register(op, ExitRegistry.RegisterAtExit, () => Start(op, new DaemonThread(() => Work(op), name: op.Name)));
+                    break;
             }
         }
 
@@ -166,11 +182,15 @@ internal static class ModelScenario
             }
         }
 
-        private static void Register(ModelOp op, Action<Action> register)
+        private static void Register(ModelOp op, Action<Action> register, Action? then = null)
         {
             try
             {
-                register(() => Out.Line("hook " + op.Name));
+                register(() =>
+                {
+                    Out.Line("hook " + op.Name);
+                    then?.Invoke();
+                });
             }
             catch (InvalidOperationException)
             {

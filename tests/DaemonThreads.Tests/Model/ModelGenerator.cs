@@ -8,12 +8,13 @@ namespace DaemonThreads.Tests.Model;
 /// CsCheck draws raw operations; <see cref="Build"/> makes them a valid program: ids in order, a join only of a worker
 /// its issuer started earlier, a never-ending worker only where something bounds the exit (a finite JoinTimeout or a
 /// second signal: otherwise the exit would rightly wait for ever), a worker exit only from a worker that exists, and
-/// the exit point where the exit action needs one.
+/// the exit point where the exit action needs one. Hooks that start workers (P, Q) test the join's re-scan and the
+/// point of no return.
 /// </remarks>
 internal static class ModelGenerator
 {
     private static readonly Gen<RawOp> s_op = Gen.Select(
-        Gen.Frequency((5, ModelOpKind.Worker), (1, ModelOpKind.Stuck), (1, ModelOpKind.Daemon), (2, ModelOpKind.Join), (2, ModelOpKind.BeforeJoin), (2, ModelOpKind.AtExit)),
+        Gen.Frequency((5, ModelOpKind.Worker), (1, ModelOpKind.Stuck), (1, ModelOpKind.Daemon), (2, ModelOpKind.Join), (2, ModelOpKind.BeforeJoin), (2, ModelOpKind.AtExit), (1, ModelOpKind.BeforeJoinStarter), (1, ModelOpKind.AtExitStarter)),
         Gen.Int[0, 2],
         Gen.Int[1, 12],
         Gen.Int[0, 3],
@@ -57,6 +58,10 @@ internal static class ModelGenerator
                 case ModelOpKind.Stuck when !bounded:
                     ops.Add(new ModelOp(issuer, ModelOpKind.Worker, id++, op.Records, op.WorkMs));
                     break;
+                case ModelOpKind.BeforeJoinStarter:
+                case ModelOpKind.AtExitStarter:
+                    ops.Add(new ModelOp(issuer, op.Kind, id++, op.Records, op.WorkMs));
+                    break;
                 default:
                     ops.Add(new ModelOp(issuer, op.Kind, id++));
                     break;
@@ -92,7 +97,8 @@ internal static class ModelGenerator
             ops.Insert(position, exitPoint);
         }
 
-        return new ModelProgram(joinTimeout, reportHandler, exit, exit is ModelExit.Signal or ModelExit.SignalTwice ? 0 : code, exitWorker, ops);
+        // After a signal, half the programs have main call ExitRegistry.Exit(code) once it saw its token (that claim loses).
+        return new ModelProgram(joinTimeout, reportHandler, exit, (exit is ModelExit.Signal or ModelExit.SignalTwice && code % 2 == 1) ? 0 : code, exitWorker, ops);
     }
 
     private readonly record struct RawOp(ModelOpKind Kind, bool ByDriver, int Records, int WorkMs, int Pick);

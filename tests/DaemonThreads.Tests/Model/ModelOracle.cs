@@ -30,13 +30,17 @@ internal sealed class ModelOracle
     /// <summary>Gets the names the report handler or the stderr line gave as timed out.</summary>
     public IReadOnlySet<string> TimedOut => _timedOut;
 
+    /// <summary>Gets a value indicating whether the report (handler line or stderr) says a hook was abandoned at its bound.</summary>
+    public bool HooksAbandoned => _lines.Any(l => l.StartsWith("report abandoned-hooks=", StringComparison.Ordinal) && l != "report abandoned-hooks=0")
+        || _result.Stderr.Contains("hook(s) still running", StringComparison.Ordinal);
+
     /// <summary>Gets how many starts or hook registrations the exit refused (a race the program reached).</summary>
     public int Refusals => _lines.Count(l => l.StartsWith("start-refused ", StringComparison.Ordinal) || l.StartsWith("hook-refused ", StringComparison.Ordinal));
 
     /// <summary>The longest the run may take: each bounded step (main after a signal, the join, the at-exit joins) waits at most JoinTimeout, plus the workers' own work.</summary>
     public static TimeSpan Bound(ModelProgram program)
     {
-        double work = program.Ops.Where(o => o.Kind == ModelOpKind.Worker).Sum(o => o.Records * (o.WorkMs + 1));
+        double work = program.Ops.Where(o => o.WritesRecords).Sum(o => o.Records * (o.WorkMs + 1));
         double steps = program.JoinTimeoutMs is int t ? 3.0 * t : 0;
         return TimeSpan.FromMilliseconds(work + steps) + Slack;
     }
@@ -86,12 +90,12 @@ internal sealed class ModelOracle
 
         // Non-daemon work: every record of a worker that began, or the worker is named as timed out.
         HashSet<ModelOp> certain = [.. CertainlyBeforeTheExit()];
-        foreach (ModelOp op in _program.Ops.Where(o => o.Kind is ModelOpKind.Worker or ModelOpKind.Stuck))
+        foreach (ModelOp op in _program.Ops.Where(o => o.WritesRecords || o.Kind == ModelOpKind.Stuck))
         {
             string name = op.Name;
             bool began = _lines.Contains("begin " + name);
             bool named = _timedOut.Contains(name);
-            if (certain.Contains(op))
+            if (certain.Contains(op) && op.Kind is ModelOpKind.Worker or ModelOpKind.Stuck)
             {
                 Require(!_lines.Contains("start-refused " + name), $"{name} was started before the exit, yet its start was refused");
                 Require(began || named, $"{name} was started before the exit: it must run, or be named as timed out");
@@ -103,27 +107,37 @@ internal sealed class ModelOracle
                 continue;
             }
 
+            if (op.Kind is ModelOpKind.BeforeJoinStarter or ModelOpKind.AtExitStarter && _lines.Contains("hook " + name) && _program.Exit != ModelExit.SignalTwice && !HooksAbandoned)
+            {
+                // A hook runs before the point of no return, so what it starts is joined (SPEC §4: "before: joined"),
+                // unless the hook step's bound (JoinTimeout) passed first and the hook was abandoned (SPEC 5.3; seen only
+                // under heavy load, with a 200 ms bound).
+                Require(!_lines.Contains("start-refused " + name), $"hook {name} ran, yet the start of its worker was refused");
+                Require(began || named, $"hook {name} started a worker: it must run, or be named as timed out");
+            }
+
             int[] records = [.. _lines.Where(l => l.StartsWith($"rec {name} ", StringComparison.Ordinal)).Select(l => int.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture))];
             Require(records.Length == records.Distinct().Count(), $"{name} wrote a record twice");
             Require(!began || named || records.Order().SequenceEqual(Enumerable.Range(0, op.Records)), $"{name} wrote {records.Length} of its {op.Records} records and is not named as timed out");
         }
 
         // Hooks: each at most once; those registered before the exit exactly once, newest first, before-join ones before
-        // at-exit ones (not checked with a second signal, which may end the hook steps).
-        foreach (ModelOp op in _program.Ops.Where(o => o.Kind is ModelOpKind.BeforeJoin or ModelOpKind.AtExit))
+        // at-exit ones (not checked when a second signal or a hook step's bound ended a hook step: the rest are abandoned).
+        foreach (ModelOp op in _program.Ops.Where(o => o.Kind is ModelOpKind.BeforeJoin or ModelOpKind.AtExit or ModelOpKind.BeforeJoinStarter or ModelOpKind.AtExitStarter))
         {
             int runs = _lines.Count(l => l == "hook " + op.Name);
             Require(runs <= 1, $"hook {op.Name} ran {runs} times");
-            if (certain.Contains(op) && _program.Exit != ModelExit.SignalTwice)
+            if (certain.Contains(op) && _program.Exit != ModelExit.SignalTwice && !HooksAbandoned)
             {
                 Require(runs == 1 && !_lines.Contains("hook-refused " + op.Name), $"hook {op.Name} was registered before the exit and must run once");
             }
         }
 
-        if (_program.Exit != ModelExit.SignalTwice)
+        if (_program.Exit != ModelExit.SignalTwice && !HooksAbandoned)
         {
-            List<int> order = [.. certain.Where(o => o.Kind == ModelOpKind.BeforeJoin).Concat(certain.Where(o => o.Kind == ModelOpKind.AtExit))
-                .OrderBy(o => o.Kind).ThenByDescending(o => _program.Ops.ToList().IndexOf(o)).Select(o => _lines.IndexOf("hook " + o.Name))];
+            List<ModelOp> ops = [.. _program.Ops];
+            List<int> order = [.. certain.Where(o => IsBeforeJoinHook(o) || IsAtExitHook(o))
+                .OrderBy(o => IsAtExitHook(o)).ThenByDescending(ops.IndexOf).Select(o => _lines.IndexOf("hook " + o.Name))];
             Require(order.SequenceEqual(order.Order()), "the hooks registered before the exit did not run before-join first, newest first");
         }
 
@@ -131,6 +145,10 @@ internal sealed class ModelOracle
         Require(!_result.Stderr.Contains("xception", StringComparison.Ordinal), "stderr shows an exception");
         return violations;
     }
+
+    private static bool IsBeforeJoinHook(ModelOp op) => op.Kind is ModelOpKind.BeforeJoin or ModelOpKind.BeforeJoinStarter;
+
+    private static bool IsAtExitHook(ModelOp op) => op.Kind is ModelOpKind.AtExit or ModelOpKind.AtExitStarter;
 
     /// <summary>Main's operations that certainly ran before any exit path: before the exit point, or before main starts the exiting worker.</summary>
     private IEnumerable<ModelOp> CertainlyBeforeTheExit()
