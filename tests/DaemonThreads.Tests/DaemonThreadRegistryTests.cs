@@ -8,6 +8,9 @@ namespace DaemonThreads.Tests;
 [Collection(GlobalState.Name)]
 public class DaemonThreadRegistryTests
 {
+    [ThreadStatic]
+    private static bool t_isStarter;
+
     // Ports CPython test_threading.ThreadTests.test_limbo_cleanup (B1 #7)
     [Fact]
     public void Start_OsRefusesThread_PropagatesLeavesNothingRegisteredAndCanStartAgain()
@@ -50,7 +53,13 @@ public class DaemonThreadRegistryTests
         using var proceed = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var thread = new DaemonThread(() => release.Wait(TestTimeouts.Unexpected), name: "starting", isDaemon: true);
-        var starter = new DaemonThread(thread.Start, isDaemon: true);
+        var starter = new DaemonThread(
+            () =>
+            {
+                t_isStarter = true;
+                thread.Start();
+            },
+            isDaemon: true);
         Exception? timedJoinFailure = null, blockingJoinFailure = null;
         bool joinedEarly = true;
         using var joinerWaiting = new ManualResetEventSlim();
@@ -72,8 +81,12 @@ public class DaemonThreadRegistryTests
         DaemonThread.StartThreadOverrideForTests = t =>
         {
             // Only the start made by `starter` (of the thread under test) blocks; the OS thread is not named
-            // before it runs, so the thread is told apart by who starts it.
-            if (ReferenceEquals(DaemonThread.Current, starter))
+            // before it runs, so the thread is told apart by the OS thread that starts it. Not by DaemonThread.Current:
+            // Start makes the thread being started the logical owner before the OS start (so that the new thread's
+            // ExecutionContext carries it), so on the test's own thread Current is `starter` while `starter` itself
+            // starts; that blocked the test thread here until the 30 s ceiling, and the test then raced the released
+            // starter (ThreadStateException from Join when it lost).
+            if (t_isStarter)
             {
                 inStart.Set();
                 proceed.Wait(TestTimeouts.Unexpected);
