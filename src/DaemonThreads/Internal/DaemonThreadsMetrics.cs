@@ -44,6 +44,7 @@ internal static class DaemonThreadsMetrics
     private static Instruments? s_instruments;
     private static Func<bool>? s_stillWanted;
     private static int s_creationStarted;
+    private static volatile bool s_listenerCanExist;
 
     internal static object Boxed(bool value) => value ? s_true : s_false;
 
@@ -80,6 +81,13 @@ internal static class DaemonThreadsMetrics
         }
     }
 
+    /// <summary>
+    /// Gets a value indicating whether a metrics or tracing listener can exist: System.Diagnostics.DiagnosticSource was
+    /// loaded before the exit sequence began (always under NativeAOT). DaemonThreadsTracing creates its ActivitySource
+    /// only then, because an ActivityListener lives in the same assembly.
+    /// </summary>
+    internal static bool ListenerCanExist => s_listenerCanExist;
+
     /// <summary>Creates the meter and its instruments, once.</summary>
     internal static void EnsureCreated()
     {
@@ -112,7 +120,13 @@ internal static class DaemonThreadsMetrics
     [SuppressMessage("Design", "CA1031", Justification = "The meter only serves listeners; no threads left must not crash the process.")]
     private static void StartCreating()
     {
-        if (s_stillWanted?.Invoke() == false || Interlocked.Exchange(ref s_creationStarted, 1) != 0)
+        if (s_stillWanted?.Invoke() == false)
+        {
+            return; // loaded by the exit sequence itself (its tracing): nobody can listen to what is left of it
+        }
+
+        s_listenerCanExist = true;
+        if (Interlocked.Exchange(ref s_creationStarted, 1) != 0)
         {
             return;
         }
