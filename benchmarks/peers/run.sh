@@ -4,7 +4,11 @@
 # with N/10 threads, pauses 200 ms, then prints the median of N individually timed start+joins. Prints a table of
 # the per-run medians (median, min, max, ratio vs raw .NET of the same round) and writes benchmarks/startjoin.svg.
 #
-# usage: benchmarks/peers/run.sh [N=5000] [ROUNDS=5]
+# Then executor submit + completion (executor.py, Executor.java and their .NET twin dotnet/ExecutorTwin, as Task.Run and as
+# DaemonThreadPool): EXEC_N items per run, EXEC_ROUNDS interleaved rounds, us per item from 1 and 8 submitters and the
+# median latency of one submit + wait; ratios vs Task.Run of the same round (results/executor.tsv).
+#
+# usage: benchmarks/peers/run.sh [N=5000] [ROUNDS=5]   (env: EXEC_N=20000 EXEC_ROUNDS=5; SKIP_STARTJOIN=1)
 # needs: dotnet SDK, python3 (the CPython row and the chart), javac/java (the Java row; skipped when missing).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,10 +25,11 @@ python="$(python3 -c 'import sys; print(sys.executable)')" # the real interprete
 have_java=0
 if command -v javac >/dev/null && command -v java >/dev/null; then
   mkdir -p "$out/classes"
-  javac -d "$out/classes" "$here/StartJoin.java"
+  javac -d "$out/classes" "$here/StartJoin.java" "$here/Executor.java"
   have_java=1
 fi
 
+if [ "${SKIP_STARTJOIN:-0}" != 1 ]; then
 median_of() { sed -n 's/.*median_us=\([0-9.]*\).*/\1/p'; }
 
 {
@@ -58,3 +63,22 @@ awk -F'\t' '
 
 "$python" "$here/chart.py" "$results" "$root/benchmarks/startjoin.svg"
 echo "chart: benchmarks/startjoin.svg, raw data: ${results#"$root"/}"
+fi
+
+# Executor submit + completion.
+dotnet build "$here/dotnet/ExecutorTwin.csproj" -c Release -v q -nologo >/dev/null
+twin="$here/dotnet/bin/Release/net10.0/ExecutorTwin.dll"
+exec_n="${EXEC_N:-20000}"
+exec_rounds="${EXEC_ROUNDS:-5}"
+exec_results="$out/executor.tsv"
+echo "# executor us per item (tput1, tput8, latency), N=$exec_n, $(date -u +%Y-%m-%dT%H:%MZ), nproc=$(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)" >"$exec_results"
+fields() { sed -n 's/.*tput1_us=\([0-9.]*\) tput8_us=\([0-9.]*\) latency_us=\([0-9.]*\).*/\1\t\2\t\3/p'; }
+for ((r = 1; r <= exec_rounds; r++)); do
+  echo -e ".NET Task.Run\t$(dotnet "$twin" "$exec_n" taskrun | fields)" >>"$exec_results"
+  echo -e ".NET DaemonThreadPool\t$(dotnet "$twin" "$exec_n" pool | fields)" >>"$exec_results"
+  echo -e "CPython ThreadPoolExecutor\t$("$python" "$here/executor.py" "$exec_n" | fields)" >>"$exec_results"
+  if [ "$have_java" = 1 ]; then
+    echo -e "Java newFixedThreadPool\t$(java -cp "$out/classes" Executor "$exec_n" | fields)" >>"$exec_results"
+  fi
+done
+"$python" "$here/executor_table.py" "$exec_results"

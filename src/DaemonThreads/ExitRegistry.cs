@@ -59,13 +59,17 @@ public static class ExitRegistry
             SignalHandlers.Install();
         }
 
-        // Off the application's threads: compile the exit sequence now rather than while an exiting process waits
-        // for it, then create the meter (both measured in benchmarks/README.md). A short-lived thread of its own, not
-        // the thread pool: the pool's first use cost 4-5 ms on the calling thread in a program that had not used it.
         // DaemonThread's statics first, on this thread: identifying the main thread reads the OS id of the calling thread
-        // when it is the main thread (the only way off Linux), which the warm-up thread must not do in its place.
+        // when it is the main thread (the only way off Linux).
         _ = DaemonThread.Main;
-        StartWarmUp();
+
+        // The meter only once something could listen to it (a MeterListener, or an EventPipe session such as
+        // dotnet-counters, both of which load System.Diagnostics.DiagnosticSource first): creating the process's first
+        // meter cost a short program more CPU than everything else the library does at start (benchmarks/startup).
+        // Nothing else is started here: the exit sequence is not rehearsed any more, because the package ships it
+        // precompiled (ReadyToRun) and the rehearsal's own threads and JIT cost every process more than the first-call
+        // JIT it saved at exit (benchmarks/README.md, "Start-up").
+        DaemonThreadsMetrics.CreateWhenListenable(static () => !Coordinator.HasStarted);
     }
 
     /// <summary>Gets or sets how long the sequence waits, in total, for non-daemon threads.</summary>
@@ -450,37 +454,6 @@ public static class ExitRegistry
     internal static void EnsureInitialized()
     {
         // The static constructor does the work; this call only makes sure it has run.
-    }
-
-    [SuppressMessage("Design", "CA1031", Justification = "The warm-up only saves time later; failing to start it (no threads on this platform, none left in this process) must not make the library unusable.")]
-    private static void StartWarmUp()
-    {
-        try
-        {
-            new Thread(WarmUp, 256 * 1024) { IsBackground = true, Name = ".NET DaemonThreads warm-up" }.Start();
-        }
-        catch (Exception)
-        {
-            // Everything the warm-up does happens anyway on first real use, only later.
-        }
-    }
-
-    [SuppressMessage("Design", "CA1031", Justification = "The warm-up only saves time later; a failure in it must not crash the process, and what it skipped happens on first real use.")]
-    private static void WarmUp()
-    {
-        ShutdownCoordinator.Rehearse();
-        try
-        {
-            // Not once the process is exiting: the 18 ms would only delay the exit, and no listener can subscribe now.
-            if (!Coordinator.HasStarted)
-            {
-                DaemonThreadsMetrics.EnsureCreated();
-            }
-        }
-        catch (Exception)
-        {
-            // No meter: the library works without one, and nothing can listen to a meter that does not exist.
-        }
     }
 
     private static void OnProcessExit(object? sender, EventArgs e)

@@ -1,4 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 
 namespace DaemonThreads.Internal;
 
@@ -10,17 +13,26 @@ namespace DaemonThreads.Internal;
 /// </para>
 /// <para>
 /// Creating the first <see cref="Meter"/> of a process initialises the runtime's metrics machinery, which measured
-/// 18 ms on the benchmark machine (benchmarks/README.md) — more than a hundred thread starts. So the meter is created
-/// by <see cref="EnsureCreated"/>, which the library calls on a short-lived background thread right after it initialises,
-/// never on an application thread. Nothing is lost meanwhile: the per-thread figures are totals the library keeps itself and the
-/// meter only reads (observable instruments, as the runtime's own thread-pool counters are), and a listener cannot
-/// subscribe to the shutdown instruments before the meter exists, so skipping them until then drops nothing anyone
-/// could receive.
+/// 18 ms on the benchmark machine (benchmarks/README.md) — more than a hundred thread starts, and the largest part of
+/// the library's start-up cost in a short program. So the meter is created only once something could listen to it:
+/// every listener (an in-process <see cref="MeterListener"/>, or the runtime's metrics event source that
+/// dotnet-counters, dotnet-monitor and OpenTelemetry's out-of-process collectors enable) lives in
+/// <c>System.Diagnostics.DiagnosticSource</c>, so <see cref="CreateWhenListenable"/> creates the meter (on a
+/// short-lived background thread, never on an application thread) when that assembly is already loaded, or as soon
+/// as it loads. A listener started before the meter exists receives its instruments when it is created. Nothing is
+/// lost meanwhile: the per-thread figures are totals the library keeps itself and the meter only reads (observable
+/// instruments, as the runtime's own thread-pool counters are), and no listener can subscribe to the shutdown
+/// instruments before the meter exists, so skipping them until then drops nothing anyone could receive.
+/// </para>
+/// <para>
+/// Under NativeAOT there is no assembly loading to observe, and creating the meter costs no JIT, so it is created
+/// on the background thread at once.
 /// </para>
 /// </remarks>
 internal static class DaemonThreadsMetrics
 {
     internal const string MeterName = "DaemonThreads";
+    private const string DiagnosticSourcePrefix = "System.Diagnostics.DiagnosticSource,";
     internal const string DaemonTag = "daemonthreads.thread.daemon";
 
     private static readonly object s_true = true;
@@ -30,8 +42,51 @@ internal static class DaemonThreadsMetrics
     private static long s_startedNonDaemon;
     private static long s_exceptions;
     private static Instruments? s_instruments;
+    private static Func<bool>? s_stillWanted;
+    private static int s_creationStarted;
+    private static volatile bool s_listenerCanExist;
 
     internal static object Boxed(bool value) => value ? s_true : s_false;
+
+    /// <summary>Creates the meter on a background thread now if a listener can exist, else when one first can.</summary>
+    /// <param name="stillWanted">Checked on the background thread before creating: false once the process is exiting (the
+    /// 18 ms would only delay the exit, and no listener can subscribe any more).</param>
+    [SuppressMessage("Design", "CA1031", Justification = "The meter only serves listeners; failing to set up its creation must not make the library unusable.")]
+    internal static void CreateWhenListenable(Func<bool> stillWanted)
+    {
+        try
+        {
+            s_stillWanted = stillWanted;
+            if (!RuntimeFeature.IsDynamicCodeSupported)
+            {
+                StartCreating(); // NativeAOT: nothing loads, nothing to compile
+                return;
+            }
+
+            // Subscribe before looking, so that a load racing the look is seen by one of the two (EnsureCreated is idempotent).
+            AppDomain.CurrentDomain.AssemblyLoad += OnAssemblyLoad;
+            foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
+            {
+                if (IsDiagnosticSource(assembly))
+                {
+                    AppDomain.CurrentDomain.AssemblyLoad -= OnAssemblyLoad;
+                    StartCreating();
+                    return;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // No meter: the library works without one.
+        }
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether a metrics or tracing listener can exist: System.Diagnostics.DiagnosticSource was
+    /// loaded before the exit sequence began (always under NativeAOT). DaemonThreadsTracing creates its ActivitySource
+    /// only then, because an ActivityListener lives in the same assembly.
+    /// </summary>
+    internal static bool ListenerCanExist => s_listenerCanExist;
 
     /// <summary>Creates the meter and its instruments, once.</summary>
     internal static void EnsureCreated()
@@ -47,6 +102,60 @@ internal static class DaemonThreadsMetrics
             {
                 Volatile.Write(ref s_instruments, new Instruments());
             }
+        }
+    }
+
+    private static bool IsDiagnosticSource(Assembly assembly)
+        => assembly.FullName is { } name && name.StartsWith(DiagnosticSourcePrefix, StringComparison.Ordinal);
+
+    private static void OnAssemblyLoad(object? sender, AssemblyLoadEventArgs args)
+    {
+        if (IsDiagnosticSource(args.LoadedAssembly))
+        {
+            AppDomain.CurrentDomain.AssemblyLoad -= OnAssemblyLoad;
+            StartCreating();
+        }
+    }
+
+    [SuppressMessage("Design", "CA1031", Justification = "The meter only serves listeners; no threads left must not crash the process.")]
+    private static void StartCreating()
+    {
+        if (s_stillWanted?.Invoke() == false)
+        {
+            return; // loaded by the exit sequence itself (its tracing): nobody can listen to what is left of it
+        }
+
+        s_listenerCanExist = true;
+        if (Interlocked.Exchange(ref s_creationStarted, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            // A thread of its own, not the thread pool: the pool's first use cost 4-5 ms on the calling thread in a
+            // program that had not used it.
+            new Thread(CreateInBackground, 256 * 1024) { IsBackground = true, Name = ".NET DaemonThreads meter" }.UnsafeStart();
+        }
+        catch (Exception)
+        {
+            // No meter: the library works without one.
+        }
+    }
+
+    [SuppressMessage("Design", "CA1031", Justification = "A failure to create the meter must not crash the process; the library works without one.")]
+    private static void CreateInBackground()
+    {
+        try
+        {
+            if (s_stillWanted?.Invoke() != false)
+            {
+                EnsureCreated();
+            }
+        }
+        catch (Exception)
+        {
+            // No meter: the library works without one, and nothing can listen to a meter that does not exist.
         }
     }
 

@@ -7,8 +7,8 @@ namespace DaemonThreads.Internal;
 /// that an OpenTelemetry trace shows where exit time went.
 /// </summary>
 /// <remarks>
-/// The source is created when the first exit sequence begins, not at start-up: creating it costs nothing then, and a
-/// listener registered earlier with <see cref="ActivitySource.AddActivityListener"/> is asked about it on creation, so
+/// The source is created when the first exit sequence begins, not at start-up, and only when a listener can exist
+/// (<see cref="DaemonThreadsMetrics.ListenerCanExist"/>); a listener registered earlier with <see cref="ActivitySource.AddActivityListener"/> is asked about it on creation, so
 /// nothing is missed. With no listener, <see cref="ActivitySource.StartActivity(string, ActivityKind)"/> returns
 /// <see langword="null"/> and a step costs one check.
 /// </remarks>
@@ -23,6 +23,14 @@ internal static class DaemonThreadsTracing
     /// <summary>Starts the span of the whole sequence, or returns <see langword="null"/> when nobody listens.</summary>
     internal static Activity? StartSequence(ShutdownTrigger trigger, int? signalNumber)
     {
+        if (!DaemonThreadsMetrics.ListenerCanExist)
+        {
+            // No ActivityListener can exist (none is created without loading System.Diagnostics.DiagnosticSource, and it
+            // was not loaded before the sequence began): creating the source would cost the exit about 10 ms of
+            // assembly loading and event-source set-up (benchmarks/README.md, "Start-up") for a span nobody receives.
+            return null;
+        }
+
         ActivitySource source = LazyInitializer.EnsureInitialized(ref s_source, static () => new ActivitySource(SourceName, "1.0"));
         if (!source.HasListeners())
         {
