@@ -86,7 +86,22 @@ internal static class DaemonThreadsMetrics
     /// loaded before the exit sequence began (always under NativeAOT). DaemonThreadsTracing creates its ActivitySource
     /// only then, because an ActivityListener lives in the same assembly.
     /// </summary>
-    internal static bool ListenerCanExist => s_listenerCanExist;
+    internal static bool ListenerCanExist => s_listenerCanExist || !RuntimeFeature.IsDynamicCodeSupported || DiagnosticSourceIsLoaded();
+
+    // A scan of the loaded assemblies (a few dozen), which loads nothing: for a process whose registry never watched the
+    // loads (an isolated coordinator in tests) and for the exit sequence's own one check.
+    private static bool DiagnosticSourceIsLoaded()
+    {
+        foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            if (IsDiagnosticSource(assembly))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Creates the meter and its instruments, once.</summary>
     internal static void EnsureCreated()

@@ -71,7 +71,7 @@ internal static class DaemonThreadsTracing
         sequence.SetTag("daemonthreads.shutdown.abandoned", report.Abandoned.Count);
         sequence.SetTag("daemonthreads.shutdown.unfinished", report.Unfinished.Count);
         sequence.SetTag("daemonthreads.shutdown.hook_errors", report.HookErrors.Count);
-        if (report.TimedOut.Count > 0 || report.Unfinished.Any(static w => w.Kind != ExitWorkKind.DaemonThread))
+        if (report.TimedOut.Count > 0 || report.Unfinished.Count > report.Abandoned.Count)
         {
             sequence.SetStatus(ActivityStatusCode.Error, "work did not finish");
         }

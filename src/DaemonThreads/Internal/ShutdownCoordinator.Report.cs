@@ -61,8 +61,22 @@ internal sealed partial class ShutdownCoordinator
         unfinished.AddRange(pools);
         lock (_lock)
         {
-            unfinished.AddRange(_abandonedHooks.OrderBy(static w => w.Kind));
+            // By kind, as the rest of the list: hooks, then the main program. No LINQ on the exit path: its first use
+            // costs a process tier-0 JIT and an assembly load at exit (benchmarks/README.md, issue 11).
+            AddKind(unfinished, _abandonedHooks, ExitWorkKind.Hook);
+            AddKind(unfinished, _abandonedHooks, ExitWorkKind.MainProgram);
             return new ShutdownReport(trigger, joined, timedOut, abandoned, [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: true, unfinished);
+        }
+    }
+
+    private static void AddKind(List<UnfinishedWork> to, List<UnfinishedWork> from, ExitWorkKind kind)
+    {
+        foreach (UnfinishedWork w in from)
+        {
+            if (w.Kind == kind)
+            {
+                to.Add(w);
+            }
         }
     }
 
@@ -120,7 +134,7 @@ internal sealed partial class ShutdownCoordinator
             text.Append("DaemonThreads: shutdown stopped waiting for ")
                 .Append(report.TimedOut.Count.ToString(CultureInfo.InvariantCulture))
                 .Append(" non-daemon thread(s), abandoned: ");
-            AppendNames(text, report.TimedOut.Select(static t => t.Name).ToList());
+            AppendNames(text, ThreadNames(report.TimedOut));
         }
 
         AppendKind(text, report, ExitWorkKind.Task, "DaemonThreads: shutdown stopped waiting for {0} tracked task(s), abandoned: ");
@@ -132,7 +146,7 @@ internal sealed partial class ShutdownCoordinator
             text.Append("DaemonThreads: shutdown abandoned ")
                 .Append(report.Abandoned.Count.ToString(CultureInfo.InvariantCulture))
                 .Append(" daemon thread(s): ");
-            AppendNames(text, report.Abandoned.Select(static t => t.Name).ToList());
+            AppendNames(text, ThreadNames(report.Abandoned));
         }
 
         return text.ToString();
@@ -140,15 +154,35 @@ internal sealed partial class ShutdownCoordinator
 
     private static void AppendKind(StringBuilder text, ShutdownReport report, ExitWorkKind kind, string format)
     {
-        List<UnfinishedWork> entries = report.Unfinished.Where(w => w.Kind == kind).ToList();
-        if (entries.Count == 0)
+        var names = new List<string>();
+        int count = 0;
+        foreach (UnfinishedWork w in report.Unfinished)
+        {
+            if (w.Kind == kind)
+            {
+                count += w.Count;
+                names.Add(w.Count == 1 ? w.Name : w.Name + " (" + w.Count.ToString(CultureInfo.InvariantCulture) + ")");
+            }
+        }
+
+        if (names.Count == 0)
         {
             return;
         }
 
-        int count = entries.Sum(static w => w.Count);
         text.Append(string.Format(CultureInfo.InvariantCulture, format, count));
-        AppendNames(text, entries.Select(static w => w.Count == 1 ? w.Name : w.Name + " (" + w.Count.ToString(CultureInfo.InvariantCulture) + ")").ToList());
+        AppendNames(text, names);
+    }
+
+    private static List<string> ThreadNames(IReadOnlyList<DaemonThread> threads)
+    {
+        var names = new List<string>(threads.Count);
+        foreach (DaemonThread t in threads)
+        {
+            names.Add(t.Name);
+        }
+
+        return names;
     }
 
     private static void AppendNames(StringBuilder text, List<string> names)

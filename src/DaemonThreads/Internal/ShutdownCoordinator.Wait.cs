@@ -164,7 +164,13 @@ internal sealed partial class ShutdownCoordinator
     }
 
     /// <summary>One piece of user code the sequence runs, with the name the report gives it.</summary>
-    private readonly record struct UserStep(string Name, Action Body);
+    /// <remarks>A class, not a struct: <c>List&lt;UserStep&gt;</c> then runs the list code shared by all reference types, already compiled, instead of a new instantiation the JIT compiles at exit.</remarks>
+    private sealed class UserStep(string name, Action body)
+    {
+        internal string Name { get; } = name;
+
+        internal Action Body { get; } = body;
+    }
 
     /// <summary>The steps one step thread runs; its fields are read and written under the coordinator's lock.</summary>
     private sealed class StepBatch(ShutdownCoordinator owner, List<UserStep> steps, bool isReportHandler, DaemonThread identity)

@@ -24,7 +24,7 @@ internal sealed partial class ShutdownCoordinator
 {
     private readonly ThreadRegistry _registry;
     private readonly bool _isProcessWide;
-    private readonly bool _emitTraces; // the rehearsal must not show up in traces
+    private readonly bool _emitTraces; // isolated coordinators (tests) show up in traces only when asked
     private readonly object _lock;
     private readonly List<Action> _beforeJoin = [];
     private readonly List<Action> _atExit = [];
@@ -613,33 +613,6 @@ internal sealed partial class ShutdownCoordinator
         foreach (Exception e in callbacksFailed.InnerExceptions)
         {
             RecordHookError("ShuttingDown callback", e);
-        }
-    }
-
-    /// <summary>
-    /// Runs the whole sequence once on a private, empty registry, so that its code is compiled and its types are loaded
-    /// before a real exit needs them.
-    /// </summary>
-    /// <remarks>
-    /// Measured (benchmarks/README.md): compiling the sequence on its first run put about 10 ms between the last
-    /// non-daemon thread's end and the end of the exit sequence. <see cref="ExitRegistry"/> runs this on a short-lived
-    /// background thread when it initialises. Nothing here is visible: the registry, hooks and report are private, and a
-    /// coordinator that is not process-wide records no metrics and writes nothing to stderr.
-    /// </remarks>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A rehearsal only saves time; whatever goes wrong in it must not reach the application, and the real exit runs the same code and reports it.")]
-    internal static void Rehearse()
-    {
-        try
-        {
-            var rehearsal = new ShutdownCoordinator(new ThreadRegistry(), isProcessWide: false);
-            rehearsal.RegisterBeforeJoin(static () => { });
-            rehearsal.RegisterAtExit(static () => { });
-            ShutdownReport report = rehearsal.Shutdown(ShutdownTrigger.ProcessExit, callerMayBeBlocked: true);
-            _ = FormatForStandardError(report);
-        }
-        catch (Exception)
-        {
-            // Nothing to do: the real sequence compiles whatever the rehearsal did not.
         }
     }
 
