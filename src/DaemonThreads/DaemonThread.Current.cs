@@ -62,23 +62,6 @@ public partial class DaemonThread
     /// <summary>Undoes <see cref="OverrideCurrent"/>.</summary>
     internal static void RestoreCurrent(DaemonThread? previous) => t_current = previous;
 
-    /// <summary>Gets the current thread's <see cref="DaemonThread"/> only if it is one this library started (not main, a dummy or pool code).</summary>
-    internal static DaemonThread? CurrentStartedOrNull()
-    {
-        DaemonThread? t = t_current;
-        if (ReferenceEquals(t, s_poolMarker))
-        {
-            t = LogicalOwner();
-        }
-        else if (t is null)
-        {
-            Thread thread = Thread.CurrentThread;
-            t = thread.IsThreadPoolThread ? LogicalOwner() : StartedThreadRunningOn(thread);
-        }
-
-        return t is not null && t._kind == ThreadKind.Started ? t : null;
-    }
-
     /// <summary>
     /// Gets the started <see cref="DaemonThread"/> whose body runs on the calling OS thread, or <see langword="null"/>:
     /// never the logical owner of pool code or of a LongRunning task, never <see cref="Main"/> or a dummy.

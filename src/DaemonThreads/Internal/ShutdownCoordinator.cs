@@ -325,16 +325,6 @@ internal sealed partial class ShutdownCoordinator
         }
     }
 
-    /// <summary>Marks that some thread may be blocked for good in <see cref="Environment.Exit(int)"/> (the ProcessExit path).</summary>
-    internal void NoteCallerMayBeBlocked()
-    {
-        lock (_lock)
-        {
-            _callerMayBeBlocked = true;
-            Monitor.PulseAll(_lock);
-        }
-    }
-
     /// <summary>Marks the calling thread as running RunMain's main program.</summary>
     internal void MainProgramStarting()
     {

@@ -279,15 +279,6 @@ internal sealed class ThreadRegistry
         }
     }
 
-    /// <summary>Wakes every shutdown waiter so that it re-reads its stop condition.</summary>
-    internal void PulseWaiters()
-    {
-        lock (_lock)
-        {
-            Monitor.PulseAll(_lock);
-        }
-    }
-
     /// <summary>Gets what still blocks the exit: non-daemon threads to join plus tracked tasks. Read under <see cref="SyncRoot"/>.</summary>
     internal int BlockingCount => _nonDaemonToJoin + _tracked.Count;
 
