@@ -199,6 +199,15 @@ internal static class DaemonThreadsMetrics
             return; // no meter yet, so no listener either
         }
 
+        Record(instruments, report);
+    }
+
+    // Apart, never inlined: a method that names Histogram or Counter makes the runtime load
+    // System.Diagnostics.DiagnosticSource when it prepares the method, even when the meter does not exist; the exit must
+    // not load it (DaemonThreadsTracing reads a loaded DiagnosticSource as "a listener can exist").
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Record(Instruments instruments, ShutdownReport report)
+    {
         // Checked first, like every instrument here: recording unconditionally cost 1.3 ms at exit with nobody
         // listening (compiling the generic Record/Add paths; benchmarks/README.md).
         if (instruments.ShutdownDuration.Enabled)

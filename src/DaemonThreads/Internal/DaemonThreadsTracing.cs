@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace DaemonThreads.Internal;
 
@@ -18,10 +20,18 @@ internal static class DaemonThreadsTracing
     internal const string SequenceName = "DaemonThreads exit";
     internal const string TriggerTag = "daemonthreads.shutdown.trigger";
 
-    private static ActivitySource? s_source;
+    // Typed object, not ActivitySource: a static field's type is loaded with the class, and this class is loaded at every
+    // exit (see StartSequence).
+    private static object? s_source;
 
     /// <summary>Starts the span of the whole sequence, or returns <see langword="null"/> when nobody listens.</summary>
-    internal static Activity? StartSequence(ShutdownTrigger trigger, int? signalNumber)
+    /// <remarks>
+    /// Spans are handed out as <see cref="IDisposable"/> and every member that names a
+    /// <c>System.Diagnostics.DiagnosticSource</c> type is a separate, never inlined method, called only once a listener
+    /// can exist: the runtime loads an assembly when it prepares a method that mentions one of its types, and that load
+    /// alone is what <see cref="DaemonThreadsMetrics.ListenerCanExist"/> reads as "a listener can exist".
+    /// </remarks>
+    internal static IDisposable? StartSequence(ShutdownTrigger trigger, int? signalNumber)
     {
         if (!DaemonThreadsMetrics.ListenerCanExist)
         {
@@ -31,7 +41,30 @@ internal static class DaemonThreadsTracing
             return null;
         }
 
-        ActivitySource source = LazyInitializer.EnsureInitialized(ref s_source, static () => new ActivitySource(SourceName, "1.0"));
+        return StartSequenceCore(trigger, signalNumber);
+    }
+
+    /// <summary>Starts a child span of the sequence for one step (a child of <see cref="Activity.Current"/>).</summary>
+    /// <param name="sequence">The sequence's span, or <see langword="null"/> when nobody listens.</param>
+    /// <param name="name">The step's name.</param>
+    /// <param name="hooks">The number of hooks the step runs, as the tag <c>daemonthreads.hooks</c>; <see langword="null"/> for none.</param>
+    internal static IDisposable? StartStep(IDisposable? sequence, string name, int? hooks = null)
+        => sequence is null || s_source is null ? null : StartStepCore(name, hooks);
+
+    /// <summary>Ends the sequence's span with the report's counts.</summary>
+    internal static void EndSequence(IDisposable? sequence, ShutdownReport report)
+    {
+        if (sequence is not null)
+        {
+            EndSequenceCore(sequence, report);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SuppressMessage("Performance", "CA1859", Justification = "A signature that names Activity loads System.Diagnostics.DiagnosticSource into a caller being compiled (see StartSequence).")]
+    private static IDisposable? StartSequenceCore(ShutdownTrigger trigger, int? signalNumber)
+    {
+        var source = (ActivitySource)LazyInitializer.EnsureInitialized(ref s_source, static () => new ActivitySource(SourceName, "1.0"));
         if (!source.HasListeners())
         {
             return null;
@@ -47,25 +80,23 @@ internal static class DaemonThreadsTracing
         return activity;
     }
 
-    /// <summary>Starts a child span of the sequence for one step (a child of <see cref="Activity.Current"/>).</summary>
-    internal static Activity? StartStep(Activity? sequence, string name)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SuppressMessage("Performance", "CA1859", Justification = "A signature that names Activity loads System.Diagnostics.DiagnosticSource into a caller being compiled (see StartSequence).")]
+    private static IDisposable? StartStepCore(string name, int? hooks)
     {
-        if (sequence is null || s_source is null)
+        Activity? step = ((ActivitySource)s_source!).StartActivity(name, ActivityKind.Internal);
+        if (hooks is int count)
         {
-            return null;
+            step?.SetTag("daemonthreads.hooks", count);
         }
 
-        return s_source.StartActivity(name, ActivityKind.Internal);
+        return step;
     }
 
-    /// <summary>Ends the sequence's span with the report's counts.</summary>
-    internal static void EndSequence(Activity? sequence, ShutdownReport report)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void EndSequenceCore(IDisposable span, ShutdownReport report)
     {
-        if (sequence is null)
-        {
-            return;
-        }
-
+        var sequence = (Activity)span;
         sequence.SetTag("daemonthreads.shutdown.joined", report.Joined.Count);
         sequence.SetTag("daemonthreads.shutdown.timed_out", report.TimedOut.Count);
         sequence.SetTag("daemonthreads.shutdown.abandoned", report.Abandoned.Count);

@@ -392,7 +392,9 @@ internal sealed partial class ShutdownCoordinator
     /// </remarks>
     internal ShutdownReport Shutdown(ShutdownTrigger trigger, bool callerMayBeBlocked = false, int? signalNumber = null)
     {
-        if (!Enum.IsDefined(trigger))
+        // A range check, not Enum.IsDefined: that reflects over the enum on its first call (a JIT-compiled generic and the
+        // runtime's enum cache, about a millisecond of a short program's exit; benchmarks/README.md, "Start-up").
+        if (trigger is < ShutdownTrigger.Shutdown or > ShutdownTrigger.Host)
         {
             throw new ArgumentOutOfRangeException(nameof(trigger), trigger, "Not a defined ShutdownTrigger value; use one of the named values (Shutdown, Host, ...).");
         }
@@ -443,8 +445,12 @@ internal sealed partial class ShutdownCoordinator
             joinTimeout = _joinTimeout;
         }
 
-        Activity? sequence = _emitTraces ? DaemonThreadsTracing.StartSequence(trigger, SignalNumber) : null;
-        Activity? step = DaemonThreadsTracing.StartStep(sequence, "shutting down");
+        // Spans are typed IDisposable here: a local of type Activity would make the runtime load
+        // System.Diagnostics.DiagnosticSource when it prepares this method, and a loaded DiagnosticSource is what
+        // DaemonThreadsMetrics.ListenerCanExist reads as "a listener can exist" (then the exit paid for an ActivitySource
+        // and its event source: 20 ms CPU of a short program; benchmarks/README.md, "Start-up").
+        IDisposable? sequence = _emitTraces ? DaemonThreadsTracing.StartSequence(trigger, SignalNumber) : null;
+        IDisposable? step = DaemonThreadsTracing.StartStep(sequence, "shutting down");
 
         // 1. Begin: whoever watches the token wakes; then, on a signal under RunMain, the main program is joined first.
         _registry.BeginShutdown();
@@ -486,8 +492,7 @@ internal sealed partial class ShutdownCoordinator
         }
 
         step?.Dispose();
-        step = DaemonThreadsTracing.StartStep(sequence, "before-join hooks");
-        step?.SetTag("daemonthreads.hooks", hooks.Length);
+        step = DaemonThreadsTracing.StartStep(sequence, "before-join hooks", hooks.Length);
         RunUserSteps(steps, Deadline.After(joinTimeout));
         step?.Dispose();
 
@@ -535,8 +540,7 @@ internal sealed partial class ShutdownCoordinator
             steps.Add(new UserStep("at-exit hook " + HookName(hooks[i]), hooks[i]));
         }
 
-        step = DaemonThreadsTracing.StartStep(sequence, "at-exit hooks");
-        step?.SetTag("daemonthreads.hooks", hooks.Length);
+        step = DaemonThreadsTracing.StartStep(sequence, "at-exit hooks", hooks.Length);
         RunUserSteps(steps, Deadline.After(joinTimeout));
         step?.Dispose();
 

@@ -1,0 +1,18 @@
+using DaemonThreads.Tests.Infrastructure;
+
+namespace DaemonThreads.Tests;
+
+/// <summary>Issue 11: what the library makes the runtime do in a short program, checked as facts, not timings.</summary>
+public class StartupCostTests
+{
+    [Fact]
+    public async Task ShortProgram_WithNoListener_NeverLoadsTheDiagnosticsAssemblies()
+    {
+        // A loaded DiagnosticSource is what the library reads as "a listener can exist"; loading it itself (a method of
+        // the sequence that names Activity) made it create an ActivitySource and an event source: 20 ms CPU per process.
+        ScenarioResult result = await ScenarioProcess.RunAsync("short-program-loads");
+
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Should().Equal(["ok", "loaded: "], "neither System.Diagnostics.DiagnosticSource nor System.Diagnostics.Tracing is needed without a listener");
+    }
+}
