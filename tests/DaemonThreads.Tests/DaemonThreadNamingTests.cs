@@ -46,6 +46,63 @@ public class DaemonThreadNamingTests
     }
 
     [Fact]
+    public void Name_LambdaInAVariableOrBehindACast_IsNamedFromItsMethod()
+    {
+        // Not a lambda as written (a variable, a cast, a conditional): the name comes from the delegate's method, so it
+        // is the same as when the lambda is written in place.
+        Action inVariable = () => { };
+        Action local = Target;
+        bool flag = true;
+        ThreadNaming.SetNextNumberForTests(60);
+
+        var fromVariable = new DaemonThread(inVariable, isDaemon: true);
+        var fromCast = new DaemonThread((Action)(() => { }), isDaemon: true);
+        var fromConditional = new DaemonThread(flag ? local : () => { }, isDaemon: true);
+
+        fromVariable.Name.Should().Be("Thread-60 (<lambda>)");
+        fromCast.Name.Should().Be("Thread-61 (<lambda>)");
+        fromConditional.Name.Should().Be("Thread-62 (Target)", "the branch that ran, which the source text cannot tell");
+    }
+
+    [Fact]
+    public void Name_ATargetExpressionThatIsNotALambda_IsIgnoredForTheMethodsName()
+    {
+        // The parameter the compiler fills in is public; a caller that passes a wrong text gets the method's name.
+        ThreadNaming.SetNextNumberForTests(70);
+
+        var thread = new DaemonThread(Target, isDaemon: true, targetExpression: "Worker");
+
+        thread.Name.Should().Be("Thread-70 (Target)");
+    }
+
+    [Theory]
+    [InlineData("() => { }", true)]
+    [InlineData("  () =>x++", true)]
+    [InlineData("static () => Work()", true)]
+    [InlineData("async () => await Task.Yield()", true)]
+    [InlineData("static async () => { }", true)]
+    [InlineData("delegate { }", true)]
+    [InlineData("delegate () { x++; }", true)]
+    [InlineData("x => x", true)]
+    [InlineData("(a, b) => a", true)]
+    [InlineData("((int x) => x)", false)]
+    [InlineData("(Action)(() => { })", false)]
+    [InlineData("flag ? () => A() : () => B()", false)]
+    [InlineData("(flag ? Worker : () => B())", false)]
+    [InlineData("Worker", false)]
+    [InlineData("obj.Work", false)]
+    [InlineData("delegateWork", false)]
+    [InlineData("staticWork", false)]
+    [InlineData("GetWork()", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    [InlineData("(", false)]
+    public void IsLambdaExpression_TellsALambdaAsWrittenFromAnythingElse(string? text, bool expected)
+    {
+        ThreadNaming.IsLambdaExpression(text).Should().Be(expected);
+    }
+
+    [Fact]
     public void Name_LocalFunctionTarget_IsItsDeclaredName()
     {
         ThreadNaming.SetNextNumberForTests(8);

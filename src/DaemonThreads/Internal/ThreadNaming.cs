@@ -17,11 +17,107 @@ internal static class ThreadNaming
     internal static void SetNextNumberForTests(int next) => Volatile.Write(ref s_counter, next - 1);
 
     /// <summary>Builds <c>Thread-N</c> or <c>Thread-N (TargetName)</c>.</summary>
-    internal static string ThreadName(int number, Delegate? target)
+    /// <param name="number">The number drawn from the counter.</param>
+    /// <param name="target">The thread's target, or <see langword="null"/>.</param>
+    /// <param name="targetExpression">The source text the caller wrote for the target (CallerArgumentExpression), if known.</param>
+    internal static string ThreadName(int number, Delegate? target, string? targetExpression = null)
     {
         string n = number.ToString(CultureInfo.InvariantCulture);
-        return target is null ? "Thread-" + n : "Thread-" + n + " (" + TargetName(target) + ")";
+        if (target is null)
+        {
+            return "Thread-" + n;
+        }
+
+        return "Thread-" + n + " (" + (IsLambdaExpression(targetExpression) ? LambdaName : TargetName(target)) + ")";
     }
+
+    private const string LambdaName = "<lambda>";
+
+    /// <summary>
+    /// Tells from the source text of an argument whether it is, as a whole, a lambda (<c>() =&gt; ...</c>,
+    /// <c>x =&gt; ...</c>, with <c>static</c> or <c>async</c>) or an anonymous method (<c>delegate { ... }</c>): then the
+    /// delegate's method is a compiler-generated lambda, named <c>&lt;lambda&gt;</c> without reflection.
+    /// </summary>
+    /// <remarks>
+    /// Anything else returns <see langword="false"/> and is named by reflection: a method group, a variable, a cast, a
+    /// conditional whose branches are lambdas (which branch ran is not in the text).
+    /// </remarks>
+    internal static bool IsLambdaExpression(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> s = text.AsSpan().TrimStart();
+        while (true)
+        {
+            if (StartsWithWord(s, "static"))
+            {
+                s = s[6..].TrimStart();
+            }
+            else if (StartsWithWord(s, "async"))
+            {
+                s = s[5..].TrimStart();
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (StartsWithWord(s, "delegate"))
+        {
+            return true;
+        }
+
+        int afterParameters;
+        if (s.Length > 0 && s[0] == '(')
+        {
+            // A parenthesised parameter list: the matching ')' must be followed by "=>" (a cast or a parenthesised
+            // expression is followed by something else).
+            int depth = 0;
+            afterParameters = -1;
+            for (int i = 0; i < s.Length; i++)
+            {
+                if (s[i] == '(')
+                {
+                    depth++;
+                }
+                else if (s[i] == ')' && --depth == 0)
+                {
+                    afterParameters = i + 1;
+                    break;
+                }
+            }
+
+            if (afterParameters < 0)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            // One parameter without parentheses: an identifier, then "=>".
+            int i = 0;
+            while (i < s.Length && (char.IsLetterOrDigit(s[i]) || s[i] == '_' || s[i] == '@'))
+            {
+                i++;
+            }
+
+            if (i == 0)
+            {
+                return false;
+            }
+
+            afterParameters = i;
+        }
+
+        return s[afterParameters..].TrimStart().StartsWith("=>", StringComparison.Ordinal);
+    }
+
+    private static bool StartsWithWord(ReadOnlySpan<char> s, string word)
+        => s.StartsWith(word, StringComparison.Ordinal) && (s.Length == word.Length || !(char.IsLetterOrDigit(s[word.Length]) || s[word.Length] == '_'));
 
     /// <summary>Builds <c>Dummy-N</c>.</summary>
     internal static string DummyName(int number) => "Dummy-" + number.ToString(CultureInfo.InvariantCulture);
@@ -47,6 +143,6 @@ internal static class ThreadNaming
             return end < 0 ? name[start..] : name[start..end];
         }
 
-        return name.Contains(">b__", StringComparison.Ordinal) ? "<lambda>" : name;
+        return name.Contains(">b__", StringComparison.Ordinal) ? LambdaName : name;
     }
 }
