@@ -31,7 +31,9 @@ internal sealed partial class ShutdownCoordinator
     private readonly List<Exception> _hookErrors = [];
     private readonly List<UnfinishedWork> _abandonedHooks = [];
     private readonly List<IExitParticipant> _participants = [];
-    private readonly CancellationTokenSource _shuttingDown = new();
+    // Created when the token is first asked for, under _lock: until then nothing can be registered on it, so a sequence
+    // that begins first cancels it in place instead of running the callbacks step on a thread of its own.
+    private CancellationTokenSource? _shuttingDown;
     private readonly ManualResetEventSlim _done = new(false);
     private readonly ManualResetEventSlim _mainStopped = new(false);
     private TimeSpan _joinTimeout = Timeout.InfiniteTimeSpan;
@@ -48,7 +50,9 @@ internal sealed partial class ShutdownCoordinator
     private bool _callerMayBeBlocked;
     private bool _quietPeriodSpent;
     private int? _forcedExitCode; // the first stop request's 128 + n: it abandons work, so it overrides a claimed code
-    private readonly HashSet<DaemonThread> _joinedBySteps = [];
+    // A list, not a HashSet: it holds the few threads hooks join, and HashSet would load System.Collections.dll into every
+    // process that uses the library (benchmarks/README.md, "Start-up").
+    private readonly List<DaemonThread> _joinedBySteps = [];
     private int _mainProgramThreadId; // the thread running RunMain's main; 0 when none
     private bool _mainProgramRunning;
 
@@ -128,7 +132,22 @@ internal sealed partial class ShutdownCoordinator
     }
 
     /// <summary>Gets the token cancelled at the first step of the sequence.</summary>
-    internal CancellationToken ShuttingDown => _shuttingDown.Token;
+    internal CancellationToken ShuttingDown
+    {
+        get
+        {
+            CancellationTokenSource? source = Volatile.Read(ref _shuttingDown);
+            if (source is null)
+            {
+                lock (_lock)
+                {
+                    source = _shuttingDown ??= new CancellationTokenSource();
+                }
+            }
+
+            return source.Token;
+        }
+    }
 
     /// <summary>Gets a value indicating whether the sequence has passed its point of no return.</summary>
     internal bool PastPointOfNoReturn => _registry.PastPointOfNoReturn;
@@ -218,8 +237,9 @@ internal sealed partial class ShutdownCoordinator
 
         lock (_lock)
         {
-            if (_joinedBySteps.Add(thread))
+            if (!_joinedBySteps.Contains(thread))
             {
+                _joinedBySteps.Add(thread);
                 Monitor.PulseAll(_lock);
             }
         }
@@ -454,7 +474,24 @@ internal sealed partial class ShutdownCoordinator
 
         // 1. Begin: whoever watches the token wakes; then, on a signal under RunMain, the main program is joined first.
         _registry.BeginShutdown();
-        RunUserSteps([new UserStep("ShuttingDown callbacks", CancelShuttingDown)], Deadline.After(joinTimeout));
+        bool tokenHandedOut;
+        lock (_lock)
+        {
+            tokenHandedOut = _shuttingDown is not null;
+            if (!tokenHandedOut)
+            {
+                // Nobody has seen the token, so no callback can be registered on it: cancelled here, no step thread
+                // (a thread start and join of every exit; benchmarks/README.md, "Start-up").
+                var source = new CancellationTokenSource();
+                source.Cancel();
+                _shuttingDown = source;
+            }
+        }
+
+        if (tokenHandedOut)
+        {
+            RunUserSteps([new UserStep("ShuttingDown callbacks", CancelShuttingDown)], Deadline.After(joinTimeout));
+        }
         if (trigger is ShutdownTrigger.SigTerm or ShutdownTrigger.SigInt or ShutdownTrigger.SigHup && MainProgramRunning)
         {
             step?.Dispose();
@@ -592,7 +629,7 @@ internal sealed partial class ShutdownCoordinator
     {
         try
         {
-            _shuttingDown.Cancel();
+            _shuttingDown!.Cancel();
         }
         catch (AggregateException callbacksFailed)
         {
