@@ -128,6 +128,7 @@ public partial class DaemonThreadPoolTests
     public void Map_EnumerationEndsEarly_CancelsTheItemsNotStarted()
     {
         using var release = new ManualResetEventSlim();
+        using var holding = new ManualResetEventSlim();
         int ran = 0;
         var pool = new DaemonThreadPool(maxWorkers: 1);
 
@@ -138,6 +139,7 @@ public partial class DaemonThreadPoolTests
                 Interlocked.Increment(ref ran);
                 if (x == 1)
                 {
+                    holding.Set();
                     release.Wait(TestTimeouts.Unexpected);
                 }
 
@@ -148,6 +150,9 @@ public partial class DaemonThreadPoolTests
         {
             e.MoveNext().Should().BeTrue();
             e.Current.Should().Be(0);
+
+            // Item 0's result can arrive before the worker has taken item 1 (it publishes first, then takes the next).
+            holding.Wait(TestTimeouts.Unexpected).Should().BeTrue("the one worker takes item 1 after item 0");
         }
 
         release.Set();

@@ -136,6 +136,46 @@ public partial class DaemonThreadPoolTests
         workers.Should().Be(1, "a worker is marked idle before its item's task completes, so the next submit finds it idle");
     }
 
+    // Issue 11: an idle worker spins, then waits; a submit wakes a waiting worker only for the items no spinner takes.
+    [Fact]
+    public void Submit_RepeatedlyToAnIdlePoolFromTwoThreads_EveryItemRunsAndNoWakeUpIsLost()
+    {
+        const int Rounds = 2000;
+        var pool = new DaemonThreadPool(maxWorkers: 3);
+        int ran = 0;
+
+        void SubmitAndWait()
+        {
+            for (int i = 0; i < Rounds; i++)
+            {
+                // Each item is submitted to a pool whose workers are spinning or waiting: a lost wake-up hangs here.
+                pool.Submit(() => Interlocked.Increment(ref ran)).Wait(TestTimeouts.Unexpected).Should().BeTrue("a submit always reaches a worker");
+            }
+        }
+
+        var other = new Thread(SubmitAndWait);
+        other.Start();
+        SubmitAndWait();
+        other.Join(TestTimeouts.Unexpected).Should().BeTrue("the other submitter ends after its rounds");
+        pool.Shutdown(wait: true);
+
+        ran.Should().Be(2 * Rounds);
+        pool.Workers.Count.Should().BeLessThanOrEqualTo(3);
+    }
+
+    [Fact]
+    public async Task Shutdown_WhileAWorkerSpinsForWork_EndsItWithoutASubmit()
+    {
+        var pool = new DaemonThreadPool(maxWorkers: 1);
+        await pool.Submit(static () => { }).WaitAsync(TestTimeouts.Unexpected);
+        DaemonThread worker = pool.Workers.Single();
+
+        // The worker is now spinning for work or waiting on the monitor; either way Shutdown must end it.
+        pool.Shutdown(wait: false);
+
+        worker.Join(TestTimeouts.Unexpected).Should().BeTrue("a spinning worker sees the flag, a waiting one the pulse");
+    }
+
     // Ports test_shutdown.ThreadPoolShutdownTest.test_thread_names_assigned
     [Fact]
     public void Workers_GivenPrefix_AreNamedPrefixUnderscoreIndex()

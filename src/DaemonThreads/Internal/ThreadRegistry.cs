@@ -38,7 +38,7 @@ internal sealed class ThreadRegistry
     private const int MinDummiesBeforePrune = 16;
 
     private readonly List<DaemonThread> _dummies = [];
-    private readonly Dictionary<Task, string?> _tracked = [];
+    private readonly TrackedTaskTable _tracked;
     private int _dummiesAfterPrune; // the length of _dummies after the last prune: AddDummy prunes when it has doubled
     private DaemonThread? _head;
     private DaemonThread? _tail;
@@ -50,6 +50,9 @@ internal sealed class ThreadRegistry
     private bool _pulseOnChange;
     private bool _pastPointOfNoReturn;
     private List<DaemonThread>? _finishedNonDaemon;
+
+    /// <summary>Creates an empty registry.</summary>
+    internal ThreadRegistry() => _tracked = new TrackedTaskTable(_lock);
 
     /// <summary>Gets the lock whose monitor shutdown waits on.</summary>
     internal object SyncRoot => _lock;
@@ -280,7 +283,7 @@ internal sealed class ThreadRegistry
     }
 
     /// <summary>Gets what still blocks the exit: non-daemon threads to join plus tracked tasks. Read under <see cref="SyncRoot"/>.</summary>
-    internal int BlockingCount => _nonDaemonToJoin + _tracked.Count;
+    internal int BlockingCount => _nonDaemonToJoin + _tracked.Count();
 
     /// <summary>Gets a count that grows whenever exit work makes progress (a thread or task finishes, a pool item ends).</summary>
     internal long Progress => Volatile.Read(ref _progress);
@@ -308,7 +311,7 @@ internal sealed class ThreadRegistry
     {
         lock (_lock)
         {
-            if (_tracked.Count > 0)
+            if (_tracked.Count() > 0)
             {
                 return false;
             }
@@ -327,33 +330,45 @@ internal sealed class ThreadRegistry
 
     /// <summary>Makes <paramref name="task"/> block the exit until it completes (ExitRegistry.Track).</summary>
     /// <returns><see langword="false"/> when the point of no return has passed: nothing would wait for it.</returns>
+    /// <remarks>
+    /// No lock (issue 11): the table adds with one compare-and-swap (<see cref="TrackedTaskTable"/>), and the one
+    /// allocation is the continuation, a delegate closed over the task (an extension method), stored as the task's
+    /// continuation without an ExecutionContext or a scheduler (UnsafeOnCompleted on a ConfigureAwait(false) awaiter).
+    /// </remarks>
     internal bool Track(Task task, string? name)
     {
-        lock (_lock)
+        if (PastPointOfNoReturn)
         {
-            if (_pastPointOfNoReturn)
-            {
-                return false;
-            }
-
-            if (!_tracked.TryAdd(task, name))
-            {
-                return true; // tracked already: one entry, one continuation
-            }
+            return false;
         }
 
-        // One allocation: a delegate closed over the task (an extension method), stored as the task's continuation
-        // without an ExecutionContext or a scheduler (UnsafeOnCompleted on a ConfigureAwait(false) awaiter).
+        if (!_tracked.TryAdd(task, name))
+        {
+            return true; // tracked already: one entry, one continuation
+        }
+
+        // Race: the point of no return may pass between the check above and the add. The add and PassPointOfNoReturn's
+        // write of the flag are each followed by a full fence, so either this read sees the flag, or PassPointOfNoReturn's
+        // list has the task (the lock used to make the two one step). When this read sees the flag, the list may have the
+        // task as well: it is reported as unfinished, and the caller is told that nothing will wait for it, both true.
+        if (PastPointOfNoReturn)
+        {
+            _tracked.Remove(task);
+            return false;
+        }
+
         task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(task.LeaveRegistry);
         return true;
     }
 
-    /// <summary>Removes a tracked task that completed.</summary>
+    /// <summary>Removes a tracked task that completed, and wakes the exit if it waits.</summary>
     internal void Untrack(Task task)
     {
-        lock (_lock)
+        // Race: the exit's wait reads the count under the lock after it set _pulseOnChange under the lock; the removal is
+        // a full fence before this read, so either the wait's count misses the task or this read sees the flag and pulses.
+        if (_tracked.Remove(task) && Volatile.Read(ref _pulseOnChange))
         {
-            if (_tracked.Remove(task) && _pulseOnChange)
+            lock (_lock)
             {
                 Interlocked.Increment(ref _progress);
                 Monitor.PulseAll(_lock);
@@ -368,7 +383,7 @@ internal sealed class ThreadRegistry
         {
             lock (_lock)
             {
-                return _tracked.Count;
+                return _tracked.Count();
             }
         }
     }
@@ -382,6 +397,7 @@ internal sealed class ThreadRegistry
         lock (_lock)
         {
             Volatile.Write(ref _pastPointOfNoReturn, true);
+            Interlocked.MemoryBarrier(); // before the tracked tasks are read: see the race in Track
             var nonDaemon = new List<DaemonThread>();
             var daemon = new List<DaemonThread>();
             for (DaemonThread? t = _head; t is not null; t = t.RegistryNext)
@@ -396,11 +412,8 @@ internal sealed class ThreadRegistry
                 }
             }
 
-            var tasks = new List<UnfinishedWork>(_tracked.Count);
-            foreach (var (task, name) in _tracked)
-            {
-                tasks.Add(new UnfinishedWork(ExitWorkKind.Task, name ?? "Task-" + task.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), task: task));
-            }
+            var tasks = new List<UnfinishedWork>();
+            _tracked.AddUnfinished(tasks);
 
             var joined = _finishedNonDaemon is null ? [] : new List<DaemonThread>(_finishedNonDaemon);
             _finishedNonDaemon = null;
