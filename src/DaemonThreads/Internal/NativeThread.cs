@@ -16,7 +16,7 @@ internal static partial class NativeThread
         {
             if (OperatingSystem.IsLinux())
             {
-                return Linux.gettid();
+                return LinuxThreadId();
             }
 
             if (OperatingSystem.IsWindows())
@@ -46,7 +46,39 @@ internal static partial class NativeThread
     /// <remarks>On Linux the main thread's id is the process id; elsewhere it is read when the main thread first uses the library.</remarks>
     internal static long? MainThreadIdFromOtherThread() => OperatingSystem.IsLinux() ? Environment.ProcessId : null;
 
+    // glibc's file name first: the bare name "libc" makes the runtime try "libc.so" and "liblibc.so" in every library
+    // directory before it finds the C library (ten failed opens per process, benchmarks/README.md "Start-up"); musl and
+    // other C libraries, which have no libc.so.6, fall back to the bare name once.
+    private static int s_linuxLibrary; // 0: libc.so.6, 1: libc
+
+    private static int LinuxThreadId()
+    {
+        if (Volatile.Read(ref s_linuxLibrary) == 0)
+        {
+            try
+            {
+                return Linux.gettid();
+            }
+            catch (DllNotFoundException)
+            {
+                Volatile.Write(ref s_linuxLibrary, 1);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                Volatile.Write(ref s_linuxLibrary, 1);
+            }
+        }
+
+        return LinuxAnyLibc.gettid();
+    }
+
     private static partial class Linux
+    {
+        [LibraryImport("libc.so.6", EntryPoint = "gettid")]
+        internal static partial int gettid();
+    }
+
+    private static partial class LinuxAnyLibc
     {
         [LibraryImport("libc", EntryPoint = "gettid")]
         internal static partial int gettid();
