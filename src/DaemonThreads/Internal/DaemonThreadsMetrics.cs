@@ -45,6 +45,7 @@ internal static class DaemonThreadsMetrics
     private static Func<bool>? s_stillWanted;
     private static int s_creationStarted;
     private static volatile bool s_listenerCanExist;
+    private static volatile bool s_watchingLoads; // the load of DiagnosticSource sets s_listenerCanExist: no scan needed
 
     internal static object Boxed(bool value) => value ? s_true : s_false;
 
@@ -65,6 +66,7 @@ internal static class DaemonThreadsMetrics
 
             // Subscribe before looking, so that a load racing the look is seen by one of the two (EnsureCreated is idempotent).
             AppDomain.CurrentDomain.AssemblyLoad += OnAssemblyLoad;
+            s_watchingLoads = true;
             foreach (Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
             {
                 if (IsDiagnosticSource(assembly))
@@ -86,7 +88,7 @@ internal static class DaemonThreadsMetrics
     /// loaded before the exit sequence began (always under NativeAOT). DaemonThreadsTracing creates its ActivitySource
     /// only then, because an ActivityListener lives in the same assembly.
     /// </summary>
-    internal static bool ListenerCanExist => s_listenerCanExist || !RuntimeFeature.IsDynamicCodeSupported || DiagnosticSourceIsLoaded();
+    internal static bool ListenerCanExist => s_listenerCanExist || !RuntimeFeature.IsDynamicCodeSupported || (!s_watchingLoads && DiagnosticSourceIsLoaded());
 
     // A scan of the loaded assemblies (a few dozen), which loads nothing: for a process whose registry never watched the
     // loads (an isolated coordinator in tests) and for the exit sequence's own one check.

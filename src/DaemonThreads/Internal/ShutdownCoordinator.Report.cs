@@ -128,6 +128,11 @@ internal sealed partial class ShutdownCoordinator
     /// </summary>
     internal static string FormatForStandardError(ShutdownReport report)
     {
+        if (report.Unfinished.Count == 0 && report.TimedOut.Count == 0 && report.Abandoned.Count == 0)
+        {
+            return string.Empty; // the common exit: nothing to say, and nothing of the formatting code to load
+        }
+
         var text = new StringBuilder();
         if (report.TimedOut.Count > 0)
         {

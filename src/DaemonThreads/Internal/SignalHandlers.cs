@@ -35,21 +35,43 @@ internal static class SignalHandlers
                 return;
             }
 
-            var registrations = new List<PosixSignalRegistration>(3);
-            foreach (PosixSignal signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
+            // Three calls, no list or loop: each generic instantiation and first call here is a type load or a
+            // ReadyToRun fixup that every process pays at start (benchmarks/README.md, "Start-up").
+            PosixSignalRegistration? term = Register(PosixSignal.SIGTERM);
+            PosixSignalRegistration? interrupt = Register(PosixSignal.SIGINT);
+            PosixSignalRegistration? hangup = Register(PosixSignal.SIGHUP);
+            int count = (term is null ? 0 : 1) + (interrupt is null ? 0 : 1) + (hangup is null ? 0 : 1);
+            var registrations = new PosixSignalRegistration[count];
+            int i = 0;
+            if (term is not null)
             {
-                try
-                {
-                    registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
-                }
-                catch (PlatformNotSupportedException)
-                {
-                    // This platform has no such signal (a browser, a mobile OS): there is nothing to handle.
-                    continue;
-                }
+                registrations[i++] = term;
             }
 
-            s_registrations = [.. registrations];
+            if (interrupt is not null)
+            {
+                registrations[i++] = interrupt;
+            }
+
+            if (hangup is not null)
+            {
+                registrations[i] = hangup;
+            }
+
+            s_registrations = registrations;
+        }
+    }
+
+    private static PosixSignalRegistration? Register(PosixSignal signal)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(signal, OnSignal);
+        }
+        catch (PlatformNotSupportedException)
+        {
+            // This platform has no such signal (a browser, a mobile OS): there is nothing to handle.
+            return null;
         }
     }
 
