@@ -353,8 +353,14 @@ public partial class DaemonThread
         lock (_lock)
         {
             // Under the lock, so that a concurrent Name setter (which renames _thread) and this write agree on the last
-            // name. Through the Thread object: Thread.CurrentThread would allocate the thread-static block.
-            _thread!.Name = _name;
+            // name. Not through Thread.Name's setter where that can be helped: it locks the Thread object, which the
+            // starter still holds inside Thread.Start (RuntimeThreadName). Through the Thread object, not
+            // Thread.CurrentThread, which would allocate the thread-static block.
+            Thread self = _thread!;
+            if (!RuntimeThreadName.TrySetOnCurrentThread(self, _name))
+            {
+                self.Name = _name;
+            }
             _nativeThreadId = nativeId ?? 0;
             _nativeIdRecorded = true;
             _osStarted = true;
