@@ -161,6 +161,25 @@ public partial class DaemonThread
         return ThreadRegistry.Default.FindRunningOn(thread);
     }
 
+    /// <summary>
+    /// Places a context that holds only this thread as owner on the unstarted <paramref name="thread"/>, when the
+    /// calling thread runs under the default context: a raw Thread started here would get nothing, so nothing else
+    /// needs to flow, and the new thread then runs under the owner without installing a context (which allocates).
+    /// </summary>
+    /// <returns><see langword="false"/> when something flows from the calling thread (or flow is suppressed), or the runtime offers no way to place it: Start then lets Thread.Start capture the owner.</returns>
+    private bool TryPlaceOwnerContext(Thread thread)
+    {
+        if (!RuntimeThreadContext.CurrentIsDefault())
+        {
+            return false;
+        }
+
+        s_logical.Value = this;
+        ExecutionContext? ownerContext = ExecutionContext.Capture();
+        s_logical.Value = null; // the map is empty again: the calling thread is back on the default context
+        return ownerContext is not null && RuntimeThreadContext.TryPlace(thread, ownerContext);
+    }
+
     /// <summary>Gets a value indicating whether this thread's body runs on <paramref name="thread"/>.</summary>
     internal bool RunsOn(Thread thread) => _kind == ThreadKind.Started && ReferenceEquals(Volatile.Read(ref _thread), thread);
 

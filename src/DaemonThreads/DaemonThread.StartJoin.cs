@@ -27,10 +27,12 @@ public partial class DaemonThread
         // Not named here: the new thread names itself first thing in Bootstrap. Naming an unstarted Thread makes the
         // runtime rename the new OS thread from this one (through /proc on Linux), which doubled the median cost of
         // start+join and added millisecond tails (benchmarks/README.md); a thread naming itself is one prctl call.
-        var thread = new Thread(Bootstrap, _maxStackSize)
+        var thread = new Thread(Bootstrap, _maxStackSize);
+        if (_isDaemon || _runInBackground)
         {
-            IsBackground = _isDaemon || _runInBackground,
-        };
+            // Only when true: a new Thread is foreground already, and the setter is a call into the runtime.
+            thread.IsBackground = true;
+        }
 
         // Published before the thread is registered (issue 9 item 8): from the moment the exit sequence can see it in
         // the registry, its point of no return may call AbandonAtExit, which must find the Thread object to make it
@@ -66,17 +68,23 @@ public partial class DaemonThread
 
         Volatile.Write(ref _state, StateStarted);
 
-        // Thread.Start captures this thread's ExecutionContext for the new thread: put the owner in it here, so that
-        // the new thread allocates nothing of its own before the body runs. A thread that allocates at all takes an
-        // 8 KiB allocation context from the GC; setting the owner and t_current in Bootstrap cost 256 B there, which
-        // showed as 2 extra collections and more RSS per 1,000 blocked threads (benchmarks/README.md). What is left is
-        // the runtime's own: running a thread under a flowed context allocates its 144 B thread-static block, as it
-        // does for any raw Thread started where an AsyncLocal is set.
+        // The owner must be in the new thread's ExecutionContext before the body runs, so that pool code the body starts
+        // belongs to it (SPEC 2.2), and the new thread must not allocate to get it there: a thread that allocates at
+        // all takes an 8 KiB allocation context from the GC, which was the whole of the RSS per thread over a bare raw
+        // thread and 43 MB of page faults with 5,000 blocked threads (benchmarks/README.md, issue 11 wave 2).
         object? starterOwner = s_logical.Value;
-        s_logical.Value = this;
+        bool placed = TryPlaceOwnerContext(thread);
+        if (!placed)
+        {
+            // Something flows from this thread anyway (or flow is suppressed): Thread.Start captures this thread's
+            // context with the owner added, and the new thread runs under it, as a raw Thread started here would.
+            s_logical.Value = this;
+        }
+
+        _ownerPlaced = placed;
         try
         {
-            StartThread(thread);
+            StartThread(thread, placed);
         }
         catch (Exception startFailure)
         {
@@ -104,7 +112,10 @@ public partial class DaemonThread
         }
         finally
         {
-            s_logical.Value = starterOwner;
+            if (!placed)
+            {
+                s_logical.Value = starterOwner;
+            }
         }
 
         // Race: between publishing StateStarted and here, a joiner on another thread may be waiting for the OS thread to
@@ -113,7 +124,7 @@ public partial class DaemonThread
         // it had just started (benchmarks/README.md, exit with many daemon threads).
         Volatile.Write(ref _osStarted, true);
         Interlocked.MemoryBarrier(); // pairs with the Increment in WaitUntilOsStarted: one side sees the other
-        if (Volatile.Read(ref _osStartWaiters) > 0)
+        if (Volatile.Read(ref _waiters) > 0)
         {
             lock (_lock)
             {
@@ -222,12 +233,21 @@ public partial class DaemonThread
     /// <summary>Seam for tests: replaces how the OS thread is started (CPython's test_limbo_cleanup replaces <c>_start_new_thread</c>).</summary>
     internal static Action<Thread>? StartThreadOverrideForTests { get; set; }
 
-    private static void StartThread(Thread thread)
+    private static void StartThread(Thread thread, bool contextPlaced)
     {
         Action<Thread>? start = StartThreadOverrideForTests;
         if (start is null)
         {
-            thread.Start();
+            if (contextPlaced)
+            {
+                // This thread's context is the default one, so there is nothing to capture: the new thread runs under
+                // the context placed on it, without installing one (which allocates).
+                thread.UnsafeStart();
+            }
+            else
+            {
+                thread.Start();
+            }
         }
         else
         {
@@ -249,7 +269,7 @@ public partial class DaemonThread
         {
             // Bounded: Start() is between publishing StateStarted and starting the OS thread, and pulses either way
             // (it sees this count, or this loop sees _osStarted: the increment and Start's barrier are full fences).
-            Interlocked.Increment(ref _osStartWaiters);
+            Interlocked.Increment(ref _waiters);
             try
             {
                 while (!Volatile.Read(ref _osStarted) && Volatile.Read(ref _state) == StateStarted)
@@ -265,7 +285,7 @@ public partial class DaemonThread
             }
             finally
             {
-                Interlocked.Decrement(ref _osStartWaiters);
+                Interlocked.Decrement(ref _waiters);
             }
 
             if (!_osStarted)
@@ -321,9 +341,10 @@ public partial class DaemonThread
 
     private void Bootstrap()
     {
-        // Nothing here allocates (see Start): Current finds this thread through the owner that flowed in, and caches
-        // it in t_current only if the body asks.
-        if (!ReferenceEquals(s_logical.Value, this))
+        // Nothing here allocates, and nothing touches Thread.CurrentThread or a thread-static (the runtime allocates a
+        // thread's static block on first use): a bare raw Thread allocates nothing either (see Start). Current finds
+        // this thread through the owner in its context, and caches it in t_current only if the body asks.
+        if (!_ownerPlaced && !ReferenceEquals(s_logical.Value, this))
         {
             s_logical.Value = this; // the starter had suppressed ExecutionContext flow
         }
@@ -331,12 +352,25 @@ public partial class DaemonThread
         long? nativeId = NativeThread.CurrentId();
         lock (_lock)
         {
-            // Under the lock, so that a concurrent Name setter (which renames _thread) and this write agree on the last name.
-            Thread.CurrentThread.Name = _name;
+            // Under the lock, so that a concurrent Name setter (which renames _thread) and this write agree on the last
+            // name. Not through Thread.Name's setter where that can be helped: it locks the Thread object, which the
+            // starter still holds inside Thread.Start (RuntimeThreadName). Through the Thread object, not
+            // Thread.CurrentThread, which would allocate the thread-static block.
+            Thread self = _thread!;
+            if (!RuntimeThreadName.TrySetOnCurrentThread(self, _name))
+            {
+                self.Name = _name;
+            }
             _nativeThreadId = nativeId ?? 0;
             _nativeIdRecorded = true;
             _osStarted = true;
-            Monitor.PulseAll(_lock);
+
+            // Only for a waiter: Monitor.PulseAll gives the lock object a sync block, a native allocation per thread that
+            // stays until the next GC (benchmarks/README.md, issue 11 wave 2).
+            if (_waiters > 0)
+            {
+                Monitor.PulseAll(_lock);
+            }
         }
 
         try

@@ -47,7 +47,8 @@ public partial class DaemonThread
     private long _nativeThreadId; // 0: not yet known
     private bool _nativeIdRecorded;
     private bool _osStarted; // the OS thread has been started (state Started alone is published just before that)
-    private int _osStartWaiters; // threads in WaitUntilOsStarted, so that Start takes the lock only to wake them
+    private int _waiters; // threads waiting on _lock for the OS thread (WaitUntilOsStarted, NativeThreadId): the starter and Bootstrap pulse only for them
+    private bool _ownerPlaced; // Start placed the owner's ExecutionContext on the Thread object: Bootstrap need not install it
     private bool _bodyFinished;
     private bool _abandonedAtExit; // AbandonAtExit ran: Start makes the OS thread background whatever point it is at
     private TaskCompletionSource? _completion;
@@ -288,10 +289,19 @@ public partial class DaemonThread
             {
                 lock (_lock)
                 {
-                    // Bounded: the thread is running and records its id before anything else.
-                    while (!_nativeIdRecorded && _thread is not null)
+                    // Bounded: the thread is running and records its id before anything else. Counted, so that Bootstrap
+                    // pulses only when somebody waits (the count changes under this lock, which Bootstrap takes too).
+                    Interlocked.Increment(ref _waiters);
+                    try
                     {
-                        Monitor.Wait(_lock);
+                        while (!_nativeIdRecorded && _thread is not null)
+                        {
+                            Monitor.Wait(_lock);
+                        }
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _waiters);
                     }
                 }
             }

@@ -199,6 +199,37 @@ public class DaemonThreadNamingTests
         thread.Name.Should().Be("renamed");
     }
 
+    // Bootstrap names the OS thread itself (RuntimeThreadName) instead of through Thread.Name's setter, which would
+    // contend with Thread.Start for the Thread object's lock: what the OS shows must still be the name, cut to Linux's
+    // 15 bytes at a whole character, and Thread.Name must still be the whole name.
+    [Theory]
+    [InlineData("worker", "worker")]
+    [InlineData("Thread-12 (<lambda>)", "Thread-12 (<lam")]
+    [InlineData("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9")]
+    public void Name_OsVisibleNameOnLinux_IsTheNameCutTo15BytesAtAWholeCharacter(string name, string expected)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the OS name is read from /proc
+        }
+
+        string? osName = null, managedName = null;
+        var thread = new DaemonThread(
+            () =>
+            {
+                osName = File.ReadAllText("/proc/thread-self/comm").TrimEnd('\n');
+                managedName = Thread.CurrentThread.Name;
+            },
+            name: name,
+            isDaemon: true);
+
+        thread.Start();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        osName.Should().Be(expected, "Linux keeps 15 bytes of the name, and a character is not split");
+        managedName.Should().Be(name, "Thread.Name inside the body is the DaemonThread's whole name (SPEC 2.3)");
+    }
+
     [Fact]
     public void Name_SetAfterThreadEnded_ChangesNameOnly()
     {

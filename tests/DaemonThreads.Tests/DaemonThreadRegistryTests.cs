@@ -10,6 +10,43 @@ namespace DaemonThreads.Tests;
 [Collection(GlobalState.Name)]
 public class DaemonThreadRegistryTests
 {
+    // Bootstrap pulses the thread's lock only when somebody waits on it (a pulse gives the lock object a sync block, a
+    // native allocation per thread): a NativeThreadId reader already waiting when the new thread records its id must
+    // still be woken, not left waiting for ever.
+    [Fact]
+    public void NativeThreadId_ReaderWaitingBeforeTheOsThreadRuns_IsWokenWithTheId()
+    {
+        using var release = new ManualResetEventSlim();
+        var thread = new DaemonThread(() => release.Wait(TestTimeouts.Unexpected), isDaemon: true);
+        long? seen = null;
+        var reader = new Thread(() => seen = thread.NativeThreadId) { IsBackground = true };
+        bool readerWaited = false;
+        DaemonThread.StartThreadOverrideForTests = t =>
+        {
+            // Start has published the started state, the OS thread does not exist yet: the reader must wait in the getter.
+            reader.Start();
+            readerWaited = SpinWait.SpinUntil(() => (reader.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0, TestTimeouts.Unexpected);
+            t.Start();
+        };
+        try
+        {
+            thread.Start();
+        }
+        finally
+        {
+            DaemonThread.StartThreadOverrideForTests = null;
+        }
+
+        bool readerReturned = reader.Join(TestTimeouts.Unexpected);
+        release.Set();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+        readerWaited.Should().BeTrue("the id is not known before the OS thread runs, so the reader waits");
+        readerReturned.Should().BeTrue("Bootstrap pulses the lock for a counted waiter once it has recorded the id");
+        seen.Should().Be(thread.NativeThreadId);
+        (OperatingSystem.IsLinux() ? seen : 1).Should().NotBeNull();
+    }
+
     // Ports CPython test_threading.ThreadTests.test_limbo_cleanup (B1 #7)
     [Fact]
     public void Start_OsRefusesThread_PropagatesLeavesNothingRegisteredAndCanStartAgain()

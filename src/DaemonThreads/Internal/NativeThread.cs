@@ -42,6 +42,37 @@ internal static partial class NativeThread
         return null;
     }
 
+    /// <summary>Gives the calling OS thread <paramref name="name"/> as its OS-visible name, as the runtime's <c>Thread.Name</c> setter does.</summary>
+    /// <returns><see langword="false"/> where this is not implemented (anything but Linux) or the call failed: the caller uses the setter.</returns>
+    /// <remarks>
+    /// Linux keeps 15 bytes (the runtime's PAL truncates to the same): the name is cut at the last whole UTF-8 character
+    /// that fits. <c>pthread_setname_np</c> on the calling thread is one <c>prctl(PR_SET_NAME)</c>.
+    /// </remarks>
+    internal static unsafe bool TrySetCurrentName(string name)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        const int MaxBytes = 15;
+        byte* buffer = stackalloc byte[MaxBytes + 1];
+        System.Text.Unicode.Utf8.FromUtf16(name, new Span<byte>(buffer, MaxBytes), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
+        buffer[written] = 0;
+        try
+        {
+            return Linux.pthread_setname_np(Linux.pthread_self(), buffer) == 0;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false; // glibc before 2.34 keeps these in libpthread
+        }
+        catch (DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Gets the OS thread id of the process's main thread when it can be known from another thread.</summary>
     /// <remarks>On Linux the main thread's id is the process id; elsewhere it is read when the main thread first uses the library.</remarks>
     internal static long? MainThreadIdFromOtherThread() => OperatingSystem.IsLinux() ? Environment.ProcessId : null;
@@ -82,6 +113,12 @@ internal static partial class NativeThread
     {
         [LibraryImport("libc", EntryPoint = "gettid")]
         internal static partial int gettid();
+
+        [LibraryImport("libc", EntryPoint = "pthread_self")]
+        internal static partial nuint pthread_self();
+
+        [LibraryImport("libc", EntryPoint = "pthread_setname_np")]
+        internal static unsafe partial int pthread_setname_np(nuint thread, byte* name);
     }
 
     private static partial class Windows
