@@ -65,7 +65,7 @@ internal static partial class NativeThread
         }
         catch (EntryPointNotFoundException)
         {
-            return false; // glibc before 2.34 keeps these in libpthread
+            return false; // glibc before 2.34 keeps these in libpthread; musl has no libc.so.6
         }
         catch (DllNotFoundException)
         {
@@ -107,18 +107,18 @@ internal static partial class NativeThread
     {
         [LibraryImport("libc.so.6", EntryPoint = "gettid")]
         internal static partial int gettid();
+
+        [LibraryImport("libc.so.6", EntryPoint = "pthread_self")]
+        internal static partial nuint pthread_self();
+
+        [LibraryImport("libc.so.6", EntryPoint = "pthread_setname_np")]
+        internal static unsafe partial int pthread_setname_np(nuint thread, byte* name);
     }
 
     private static partial class LinuxAnyLibc
     {
         [LibraryImport("libc", EntryPoint = "gettid")]
         internal static partial int gettid();
-
-        [LibraryImport("libc", EntryPoint = "pthread_self")]
-        internal static partial nuint pthread_self();
-
-        [LibraryImport("libc", EntryPoint = "pthread_setname_np")]
-        internal static unsafe partial int pthread_setname_np(nuint thread, byte* name);
     }
 
     private static partial class Windows
