@@ -73,7 +73,9 @@ public partial class DaemonThread
         // all takes an 8 KiB allocation context from the GC, which was the whole of the RSS per thread over a bare raw
         // thread and 43 MB of page faults with 5,000 blocked threads (benchmarks/README.md, issue 11 wave 2).
         object? starterOwner = s_logical.Value;
-        bool placed = TryPlaceOwnerContext(thread);
+        bool warm = WarmStart();
+        _warmStart = warm;
+        bool placed = warm && TryPlaceOwnerContext(thread);
         if (!placed)
         {
             // Something flows from this thread anyway (or flow is suppressed): Thread.Start captures this thread's
@@ -233,6 +235,35 @@ public partial class DaemonThread
     /// <summary>Seam for tests: replaces how the OS thread is started (CPython's test_limbo_cleanup replaces <c>_start_new_thread</c>).</summary>
     internal static Action<Thread>? StartThreadOverrideForTests { get; set; }
 
+    /// <summary>
+    /// Counts a start, and tells whether the runtime-private fast paths (<see cref="RuntimeThreadContext"/>,
+    /// <see cref="RuntimeThreadName"/>) are worth taking: they save each thread a few microseconds and 8 KiB of RSS, but
+    /// their first use costs the process about 2 ms of CPU (the runtime generates and JIT-compiles the field accessors,
+    /// which ReadyToRun cannot hold, and binds the naming P/Invoke), which a short program with one thread would pay for
+    /// nothing (benchmarks/README.md, "Start-up"). The first <see cref="ColdStarts"/> starts take the public paths;
+    /// every later start takes the fast ones.
+    /// </summary>
+    internal static bool WarmStart()
+    {
+        if (s_warm)
+        {
+            return true;
+        }
+
+        if (Interlocked.Increment(ref s_coldStarts) > ColdStarts)
+        {
+            s_warm = true;
+        }
+
+        return false;
+    }
+
+    /// <summary>How many starts take the public paths before the fast ones (see <see cref="WarmStart"/>).</summary>
+    internal const int ColdStarts = 8;
+
+    private static int s_coldStarts;
+    private static volatile bool s_warm;
+
     private static void StartThread(Thread thread, bool contextPlaced)
     {
         Action<Thread>? start = StartThreadOverrideForTests;
@@ -357,7 +388,7 @@ public partial class DaemonThread
             // starter still holds inside Thread.Start (RuntimeThreadName). Through the Thread object, not
             // Thread.CurrentThread, which would allocate the thread-static block.
             Thread self = _thread!;
-            if (!RuntimeThreadName.TrySetOnCurrentThread(self, _name))
+            if (!_warmStart || !RuntimeThreadName.TrySetOnCurrentThread(self, _name))
             {
                 self.Name = _name;
             }

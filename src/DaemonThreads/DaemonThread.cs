@@ -48,6 +48,7 @@ public partial class DaemonThread
     private bool _nativeIdRecorded;
     private bool _osStarted; // the OS thread has been started (state Started alone is published just before that)
     private int _waiters; // threads waiting on _lock for the OS thread (WaitUntilOsStarted, NativeThreadId): the starter and Bootstrap pulse only for them
+    private bool _warmStart; // Start took the runtime-private fast paths (WarmStart)
     private bool _ownerPlaced; // Start placed the owner's ExecutionContext on the Thread object: Bootstrap need not install it
     private bool _bodyFinished;
     private bool _abandonedAtExit; // AbandonAtExit ran: Start makes the OS thread background whatever point it is at

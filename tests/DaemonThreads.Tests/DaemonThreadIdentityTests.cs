@@ -136,6 +136,9 @@ public class DaemonThreadIdentityTests
     [InlineData(false)]
     public void Start_FromDefaultContext_NewThreadAllocatesNothingBeforeTheBody(bool isDaemon)
     {
+        // The first starts of a process take the public paths (DaemonThread.WarmStart), which allocate on the new thread.
+        ThreadTestHelpers.WarmUpStarts();
+
         // Once per process, the first thread to read its OS id resolves the native library (allocating): not per thread.
         var first = new DaemonThread(() => { }, isDaemon: isDaemon);
         first.Start();

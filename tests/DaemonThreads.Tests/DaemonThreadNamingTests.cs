@@ -213,6 +213,7 @@ public class DaemonThreadNamingTests
             return; // the OS name is read from /proc
         }
 
+        ThreadTestHelpers.WarmUpStarts(); // the library names the OS thread itself only once the starts are warm
         string? osName = null, managedName = null;
         var thread = new DaemonThread(
             () =>

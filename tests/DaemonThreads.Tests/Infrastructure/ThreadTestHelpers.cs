@@ -3,6 +3,20 @@ namespace DaemonThreads.Tests.Infrastructure;
 /// <summary>Runs code on a chosen kind of thread and brings its result back, joining every thread it starts.</summary>
 public static class ThreadTestHelpers
 {
+    /// <summary>
+    /// Starts and joins enough threads that every later start takes the runtime-private fast paths
+    /// (<c>DaemonThread.WarmStart</c>): the first few starts of a process take the public ones.
+    /// </summary>
+    public static void WarmUpStarts()
+    {
+        for (int i = 0; i <= DaemonThread.ColdStarts; i++)
+        {
+            var warm = new DaemonThread(() => { }, name: "warm-up", isDaemon: true);
+            warm.Start();
+            warm.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        }
+    }
+
     /// <summary>Runs <paramref name="func"/> on a started <see cref="DaemonThread"/> with the given daemon flag.</summary>
     public static T OnDaemonThread<T>(bool isDaemon, Func<T> func)
     {
