@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using DaemonThreads.Internal;
 
@@ -45,21 +46,23 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
     // SpinWait rounds, 5.9x without spinning).
     private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 10_000;
 
-    // The one lock: queue, workers, counts and flags change together under it.
+    // Submit and take go through the queue without a lock; the lock covers what changes rarely: starting a worker, a
+    // worker going to sleep or being woken, registration, shutdown and a worker ending.
     private readonly object _lock = new();
-    private readonly Queue<WorkItem> _queue = new();
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
     private readonly List<DaemonThread> _workers = [];
     private readonly int _maxWorkers;
     private readonly string _threadNamePrefix;
     private readonly bool _isDaemon;
-    private int _live;     // workers whose loop has not ended
-    private int _busy;     // workers running an item
-    private int _waiting;  // workers blocked in Monitor.Wait for an item
-    private int _spinning; // workers spinning for an item before they wait (see TryTake)
-    private int _queued;   // _queue.Count, for the spinners' reads outside the lock
-    private bool _shutdown;
-    private bool _interpreterShutdown;
-    private bool _registered;
+    private int _started;   // _workers.Count, for Submit's read outside the lock
+    private int _live;      // workers whose loop has not ended; under the lock
+    private int _unclaimed; // idle workers minus queued items (Interlocked): below zero, a queued item has no idle worker
+    private int _waiting;   // workers in Monitor.Wait that no wake-up has claimed yet; changed under the lock
+    private bool _wakePending; // a worker was pulsed and has not yet reacquired the lock; under the lock
+    private int _spinning;  // workers spinning for an item before they wait (see TryTake)
+    private volatile bool _shutdown;
+    private volatile bool _interpreterShutdown;
+    private volatile bool _registered;
 
     /// <summary>Creates a pool; no worker is started until work is submitted.</summary>
     /// <param name="maxWorkers">
@@ -208,6 +211,8 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
         DaemonThread[] workers;
         lock (_lock)
         {
+            // Race: a submit that has just queued an item re-reads this flag after its enqueue, and either takes the item
+            // back and throws, or finds it taken (see Enqueue); a worker ends only when it sees the queue empty after it.
             _shutdown = true;
             if (cancelPending)
             {
@@ -215,7 +220,7 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
                 CancelQueued();
             }
 
-            Monitor.PulseAll(_lock);
+            WakeAll();
             workers = [.. _workers];
         }
 

@@ -1,4 +1,5 @@
 using DaemonThreads.Internal;
+using DaemonThreads.Tests.Infrastructure;
 
 namespace DaemonThreads.Tests;
 
@@ -6,6 +7,27 @@ namespace DaemonThreads.Tests;
 public class ShutdownCoordinatorTests
 {
     private static ShutdownCoordinator Create() => new(new ThreadRegistry(), isProcessWide: false);
+
+    [Fact]
+    public void HasStarted_WhileTheRegistryLockIsHeld_AnswersWithoutWaitingForIt()
+    {
+        // Issue 11: every DaemonThreadPool.Submit reads it, so it is a volatile read, not the coordinator's lock (which
+        // is the registry's).
+        var registry = new ThreadRegistry();
+        var coordinator = new ShutdownCoordinator(registry, isProcessWide: false);
+        bool? seen = null;
+        var reader = new Thread(() => seen = coordinator.HasStarted);
+
+        lock (registry.SyncRoot)
+        {
+            reader.Start();
+            reader.Join(TestTimeouts.Unexpected).Should().BeTrue("HasStarted does not take the lock this thread holds");
+        }
+
+        seen.Should().BeFalse();
+        coordinator.Shutdown(ShutdownTrigger.Shutdown);
+        coordinator.HasStarted.Should().BeTrue("the phase only moves forward");
+    }
 
     [Fact]
     public void Shutdown_RunsBeforeJoinThenAtExitHooks_NewestFirst()
