@@ -85,8 +85,10 @@ public sealed partial class DaemonThreadPool : IExitParticipant
         }
 
         // A spinning worker takes the item without being woken (it re-reads the queue after it stops counting itself as
-        // spinning); a worker being woken takes it, or wakes the next one (TryTake).
-        if (Volatile.Read(ref _waiting) > 0 && Volatile.Read(ref _spinning) == 0)
+        // spinning); a worker being woken takes it, or wakes the next one (TryTake). Read before the lock: with a wake-up
+        // outstanding, every submit taking the lock only to find it so kept the woken worker from the lock it needs
+        // (issue 11: 41,000 lock entries for 50 pulses in one ExecutorTwin run).
+        if (NeedsWake())
         {
             WakeOne();
         }
@@ -222,7 +224,7 @@ public sealed partial class DaemonThreadPool : IExitParticipant
                     continue;
                 }
 
-                if (Volatile.Read(ref _waiting) > 0 && Volatile.Read(ref _spinning) == 0 && !_queue.IsEmpty)
+                if (NeedsWake() && !_queue.IsEmpty)
                 {
                     WakeOne(); // more work than this worker: hand it on
                 }
@@ -274,19 +276,26 @@ public sealed partial class DaemonThreadPool : IExitParticipant
             // Deliberately unbounded: an idle worker waits for work. WakeOne takes this worker off _waiting before it
             // pulses; Shutdown and BeginShutdown (WakeAll) clear it and pulse all.
             Monitor.Wait(_lock);
-            _wakePending = false;
+
+            // A full fence before the caller re-reads the queue: a submit that read 1 here and so woke nobody enqueued
+            // before that read, and its item is seen (or this worker wakes the next one for it).
+            Interlocked.Exchange(ref _wakePending, 0);
         }
     }
+
+    /// <summary>Gets whether a queued item may need a sleeping worker woken: one sleeps, none spins, and no wake-up is outstanding.</summary>
+    private bool NeedsWake() =>
+        Volatile.Read(ref _waiting) > 0 && Volatile.Read(ref _spinning) == 0 && Volatile.Read(ref _wakePending) == 0;
 
     /// <summary>Pulses one waiting worker, unless none waits or one is already being woken.</summary>
     private void WakeOne()
     {
         lock (_lock)
         {
-            if (_waiting > 0 && !_wakePending)
+            if (_waiting > 0 && _wakePending == 0)
             {
                 Interlocked.Decrement(ref _waiting);
-                _wakePending = true;
+                Volatile.Write(ref _wakePending, 1);
                 Monitor.Pulse(_lock);
             }
         }

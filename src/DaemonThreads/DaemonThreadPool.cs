@@ -60,7 +60,7 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
     private int _live;      // workers whose loop has not ended; under the lock
     private int _unclaimed; // idle workers minus queued items (Interlocked): below zero, a queued item has no idle worker
     private int _waiting;   // workers in Monitor.Wait that no wake-up has claimed yet; changed under the lock
-    private bool _wakePending; // a worker was pulsed and has not yet reacquired the lock; under the lock
+    private int _wakePending; // 1 while a pulsed worker has not yet reacquired the lock; written under the lock, read outside it
     private int _spinning;  // workers spinning for an item before they wait (see TryTake)
     private volatile bool _shutdown;
     private volatile bool _interpreterShutdown;
