@@ -46,7 +46,7 @@ public sealed partial class DaemonThreadPool : IExitParticipant
     /// <list type="number">
     /// <item>Refuse if the pool or the exit sequence is shut down (volatile reads).</item>
     /// <item>Register with the exit sequence on the first submit (under the lock).</item>
-    /// <item>Claim an idle worker (<see cref="_unclaimed"/>); if none is left, start one under the lock, before anything is queued.</item>
+    /// <item>Until the pool has all its workers, claim an idle worker (<see cref="_unclaimed"/>); if none is left, start one under the lock, before anything is queued.</item>
     /// <item>Enqueue, then re-read the shutdown flag: a pool shut down meanwhile gets the item back (cancelled, never run) and the submit throws.</item>
     /// <item>Wake a sleeping worker unless one is spinning or already being woken.</item>
     /// </list>
@@ -59,7 +59,7 @@ public sealed partial class DaemonThreadPool : IExitParticipant
             Register();
         }
 
-        if (Interlocked.Decrement(ref _unclaimed) < 0 && Volatile.Read(ref _started) < _maxWorkers)
+        if (!IsFull && Interlocked.Decrement(ref _unclaimed) < 0)
         {
             try
             {
@@ -195,8 +195,26 @@ public sealed partial class DaemonThreadPool : IExitParticipant
 
             // Idle before the item's task completes: a caller that waits for the result and submits again finds this
             // worker idle and reuses it (CPython's test_idle_thread_reuse).
-            Interlocked.Increment(ref _unclaimed);
+            GiveBackClaim();
             item.Publish();
+        }
+    }
+
+    /// <summary>Gets whether every worker the pool may have has been started; from then on no claim is counted.</summary>
+    /// <remarks>
+    /// The claim count decides only whether a submit starts a worker, which a full pool never does again (workers end
+    /// only after shutdown), so a full pool's submits and workers skip its two interlocked operations per item, on a
+    /// cache line every submitter and worker would otherwise take in turn (issue 11). Race: operations on either side
+    /// of the moment the pool fills may leave the count inexact; nothing reads it after that moment.
+    /// </remarks>
+    private bool IsFull => Volatile.Read(ref _started) >= _maxWorkers;
+
+    /// <summary>Counts one more idle worker (an item finished or was dropped), unless the pool is full.</summary>
+    private void GiveBackClaim()
+    {
+        if (!IsFull)
+        {
+            Interlocked.Increment(ref _unclaimed);
         }
     }
 
@@ -220,7 +238,7 @@ public sealed partial class DaemonThreadPool : IExitParticipant
                 // submit) is dropped here, and gives back the idle worker it claimed.
                 if (!item.TryStart())
                 {
-                    Interlocked.Increment(ref _unclaimed);
+                    GiveBackClaim();
                     continue;
                 }
 
@@ -367,7 +385,7 @@ public sealed partial class DaemonThreadPool : IExitParticipant
         int cancelled = 0;
         while (_queue.TryDequeue(out WorkItem? item))
         {
-            Interlocked.Increment(ref _unclaimed); // the item gives back the idle worker it claimed
+            GiveBackClaim(); // the item gives back the idle worker it claimed
             if (item.TryCancel())
             {
                 cancelled++;
