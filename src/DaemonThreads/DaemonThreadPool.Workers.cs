@@ -17,9 +17,11 @@ public sealed partial class DaemonThreadPool : IExitParticipant
     {
         lock (_lock)
         {
-            _shutdown = true;
+            // The interpreter's flag first: a submit that sees _shutdown (volatile) then reads this one answers with the
+            // interpreter's message.
             _interpreterShutdown = true;
-            Monitor.PulseAll(_lock);
+            _shutdown = true;
+            WakeAll();
         }
     }
 
@@ -38,86 +40,147 @@ public sealed partial class DaemonThreadPool : IExitParticipant
         }
     }
 
+    /// <summary>Queues an item without the lock: the lock is taken only to register, to start a worker, or to wake one.</summary>
+    /// <remarks>
+    /// The order:
+    /// <list type="number">
+    /// <item>Refuse if the pool or the exit sequence is shut down (volatile reads).</item>
+    /// <item>Register with the exit sequence on the first submit (under the lock).</item>
+    /// <item>Until the pool has all its workers, claim an idle worker (<see cref="_unclaimed"/>); if none is left, start one under the lock, before anything is queued.</item>
+    /// <item>Enqueue, then re-read the shutdown flag: a pool shut down meanwhile gets the item back (cancelled, never run) and the submit throws.</item>
+    /// <item>Wake a sleeping worker unless one is spinning or already being woken.</item>
+    /// </list>
+    /// </remarks>
     private void Enqueue(WorkItem item)
     {
-        lock (_lock)
+        ThrowIfRefused();
+        if (!_registered)
         {
-            // CPython checks the executor's flag first, then the interpreter's, both under its locks; a pool the exit
-            // sequence shut down answers with the interpreter's message.
-            if (_shutdown && !_interpreterShutdown)
+            Register();
+        }
+
+        if (!IsFull && Interlocked.Decrement(ref _unclaimed) < 0)
+        {
+            try
             {
-                throw AfterShutdown();
+                StartWorkerIfNoneIdle();
             }
-
-            if (_interpreterShutdown || ExitRegistry.Coordinator.HasStarted)
+            catch
             {
-                throw AfterInterpreterShutdown();
+                Interlocked.Increment(ref _unclaimed); // nothing is queued: the claim goes back
+                throw;
             }
+        }
 
-            if (!_registered)
-            {
-                // Race: the exit sequence may begin between the check above and here. AddParticipant then refuses
-                // (it snapshots its participants only after the phase has moved), and nothing is queued.
-                if (!ExitRegistry.Coordinator.AddParticipant(this))
-                {
-                    _shutdown = true;
-                    _interpreterShutdown = true;
-                    throw AfterInterpreterShutdown();
-                }
+        _queue.Enqueue(item); // a full fence (the queue's interlocked tail) before the re-read below
 
-                _registered = true;
-            }
+        // Race: Shutdown or BeginShutdown may have marked the pool after the first check. A worker ends only when it
+        // finds the queue empty after it sees the flag, so an item queued before the flag was written is either taken by
+        // a worker or cancelled by cancelPending / the point of no return. An item queued after it is not waited for:
+        // the submit takes it back (it stays in the queue, cancelled, and is dropped like an item Map cancelled). If a
+        // worker has already started it, it runs before that worker ends, and the submit returns as before the shutdown.
+        if (_shutdown && item.TryCancel())
+        {
+            ThrowIfRefused();
+        }
 
-            // Race: once registered, a sequence that begins now calls BeginShutdown, which waits for this lock, so the
-            // item is queued before the pool is marked and runs like any item queued before the exit.
-            AdjustThreadCount(_queue.Count + 1); // first: if no worker can be started, nothing is queued
-            _queue.Enqueue(item);
-            Volatile.Write(ref _queued, _queue.Count);
-
-            // A spinning worker takes the item without being woken; wake a sleeper only for the items beyond them.
-            if (_waiting > 0 && _queue.Count > Volatile.Read(ref _spinning))
-            {
-                Monitor.Pulse(_lock);
-            }
+        // A spinning worker takes the item without being woken (it re-reads the queue after it stops counting itself as
+        // spinning); a worker being woken takes it, or wakes the next one (TryTake). Read before the lock: with a wake-up
+        // outstanding, every submit taking the lock only to find it so kept the woken worker from the lock it needs
+        // (issue 11: 41,000 lock entries for 50 pulses in one ExecutorTwin run).
+        if (NeedsWake())
+        {
+            WakeOne();
         }
     }
 
-    /// <summary>Starts a worker when the queued items outnumber the idle workers and fewer than the maximum exist.</summary>
+    /// <summary>Throws when the pool or the exit sequence refuses new work; the same checks and messages as CPython's <c>submit</c>.</summary>
+    private void ThrowIfRefused()
+    {
+        // CPython checks the executor's flag first, then the interpreter's; a pool the exit sequence shut down answers
+        // with the interpreter's message. HasStarted is a volatile read, not the coordinator's lock.
+        if (_shutdown && !_interpreterShutdown)
+        {
+            throw AfterShutdown();
+        }
+
+        if (_interpreterShutdown || ExitRegistry.Coordinator.HasStarted)
+        {
+            throw AfterInterpreterShutdown();
+        }
+    }
+
+    /// <summary>Adds the pool to the exit sequence's participants, once (the first submit).</summary>
+    private void Register()
+    {
+        lock (_lock)
+        {
+            ThrowIfRefused();
+            if (_registered)
+            {
+                return;
+            }
+
+            // Race: the exit sequence may begin between the check above and here. AddParticipant then refuses (it
+            // snapshots its participants only after the phase has moved), and nothing is queued. Once registered, a
+            // sequence that begins calls BeginShutdown, and Enqueue's re-read of _shutdown after its enqueue decides.
+            if (!ExitRegistry.Coordinator.AddParticipant(this))
+            {
+                _interpreterShutdown = true;
+                _shutdown = true;
+                throw AfterInterpreterShutdown();
+            }
+
+            _registered = true;
+        }
+    }
+
+    /// <summary>Starts a worker when the item just claimed found no idle worker and fewer than the maximum exist.</summary>
     /// <remarks>
     /// CPython's <c>_adjust_thread_count</c>: it starts a thread unless it can take one count from the idle semaphore,
-    /// which each worker releases when it finds the queue empty. Here an idle worker is one that is not running an item
-    /// (it is marked so before its item's task completes, so code that waits for a result and submits again finds it
-    /// idle); an idle worker is claimed by each queued item, so the count cannot drift as the semaphore can.
+    /// which each worker releases when it finds the queue empty. Here <see cref="_unclaimed"/> is that count kept exact:
+    /// a worker adds one when it starts and when it finishes an item (before the item's task completes, so code that
+    /// waits for a result and submits again finds it idle: CPython's test_idle_thread_reuse), each queued item takes
+    /// one, and an item dropped unstarted gives its one back, so the count cannot drift as the semaphore can.
     /// </remarks>
-    private void AdjustThreadCount(int queued)
+    private void StartWorkerIfNoneIdle()
     {
-        int idle = _live - Volatile.Read(ref _busy); // _busy moves outside the lock (WorkerLoop, TryTake)
-        if (queued <= idle || _workers.Count >= _maxWorkers)
+        lock (_lock)
         {
-            return;
-        }
+            // Under the lock Shutdown snapshots the workers it joins: none may be added after it.
+            ThrowIfRefused();
 
-        string name = _threadNamePrefix + "_" + _workers.Count.ToString(CultureInfo.InvariantCulture);
+            // Re-read under the lock: a worker that finished an item, or one another submit started, may have taken the
+            // claim meanwhile.
+            if (Volatile.Read(ref _unclaimed) >= 0 || _workers.Count >= _maxWorkers)
+            {
+                return;
+            }
 
-        // A non-daemon worker runs on a background OS thread (see the class remarks); the exit sequence joins it.
-        var worker = new DaemonThread(WorkerLoop, name, _isDaemon, runInBackground: !_isDaemon);
+            string name = _threadNamePrefix + "_" + _workers.Count.ToString(CultureInfo.InvariantCulture);
 
-        // Without the submitter's ExecutionContext: the worker outlives this call, and must not keep the first
-        // submitter's AsyncLocal values alive for all the items after it (each item runs in its own submitter's context).
-        if (ExecutionContext.IsFlowSuppressed())
-        {
-            worker.Start();
-        }
-        else
-        {
-            using (ExecutionContext.SuppressFlow())
+            // A non-daemon worker runs on a background OS thread (see the class remarks); the exit sequence joins it.
+            var worker = new DaemonThread(WorkerLoop, name, _isDaemon, runInBackground: !_isDaemon);
+
+            // Without the submitter's ExecutionContext: the worker outlives this call, and must not keep the first
+            // submitter's AsyncLocal values alive for all the items after it (each item runs in its own submitter's context).
+            if (ExecutionContext.IsFlowSuppressed())
             {
                 worker.Start();
             }
-        }
+            else
+            {
+                using (ExecutionContext.SuppressFlow())
+                {
+                    worker.Start();
+                }
+            }
 
-        _workers.Add(worker);
-        _live++;
+            _workers.Add(worker);
+            Volatile.Write(ref _started, _workers.Count);
+            _live++;
+            Interlocked.Increment(ref _unclaimed); // the new worker is idle, and claimed by the caller's item
+        }
     }
 
     /// <summary>The body of a worker: run items until the pool is shut down and its queue is empty (CPython's <c>_worker</c>).</summary>
@@ -132,101 +195,173 @@ public sealed partial class DaemonThreadPool : IExitParticipant
 
             // Idle before the item's task completes: a caller that waits for the result and submits again finds this
             // worker idle and reuses it (CPython's test_idle_thread_reuse).
-            Interlocked.Decrement(ref _busy);
+            GiveBackClaim();
             item.Publish();
+        }
+    }
+
+    /// <summary>Gets whether every worker the pool may have has been started; from then on no claim is counted.</summary>
+    /// <remarks>
+    /// The claim count decides only whether a submit starts a worker, which a full pool never does again (workers end
+    /// only after shutdown), so a full pool's submits and workers skip its two interlocked operations per item, on a
+    /// cache line every submitter and worker would otherwise take in turn (issue 11). Race: operations on either side
+    /// of the moment the pool fills may leave the count inexact; nothing reads it after that moment.
+    /// </remarks>
+    private bool IsFull => Volatile.Read(ref _started) >= _maxWorkers;
+
+    /// <summary>Counts one more idle worker (an item finished or was dropped), unless the pool is full.</summary>
+    private void GiveBackClaim()
+    {
+        if (!IsFull)
+        {
+            Interlocked.Increment(ref _unclaimed);
         }
     }
 
     /// <summary>Takes the next item that has not been cancelled, waiting while the queue is empty; <see langword="false"/> when the worker must end.</summary>
     /// <remarks>
     /// Spin, then block, as the .NET thread pool's workers do: a worker that finds the queue empty first spins for a
-    /// bounded while (<see cref="SpinForWork"/>, outside the lock), and only then waits on the monitor. A submit that
-    /// comes while a worker spins is taken without a futex wake and a context switch (issue 11: one submit + wait was
-    /// 8.7x Task.Run when every submit to an idle pool woke a blocked worker). At most <see cref="s_maxSpinners"/> workers
-    /// spin at a time, so that an idle pool does not keep every core busy.
+    /// bounded while (<see cref="SpinForWork"/>), and only then waits on the monitor. A submit that comes while a worker
+    /// spins is taken without a futex wake and a context switch (issue 11: one submit + wait was 8.7x Task.Run when every
+    /// submit to an idle pool woke a blocked worker). At most <see cref="s_maxSpinners"/> workers spin at a time, so that
+    /// an idle pool does not keep every core busy. Only one worker is being woken at a time: it wakes the next when it
+    /// finds more items queued, as the .NET thread pool requests one thread at a time.
     /// </remarks>
     private bool TryTake([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem? item)
     {
         bool maySpin = true;
         while (true)
         {
-            Take take;
-            lock (_lock)
+            if (_queue.TryDequeue(out item))
             {
-                take = TakeOrWait(maySpin, out item);
+                // CPython's set_running_or_notify_cancel: an item cancelled while queued (by Map, or taken back by its
+                // submit) is dropped here, and gives back the idle worker it claimed.
+                if (!item.TryStart())
+                {
+                    GiveBackClaim();
+                    continue;
+                }
+
+                if (NeedsWake() && !_queue.IsEmpty)
+                {
+                    WakeOne(); // more work than this worker: hand it on
+                }
+
+                return true;
             }
 
-            if (take != Take.Spin)
+            if (_shutdown)
             {
-                return take == Take.Item;
+                lock (_lock)
+                {
+                    // The flag was read before the queue: an item queued before the flag was written is seen here.
+                    if (_queue.IsEmpty)
+                    {
+                        WorkerEnding();
+                        item = null;
+                        return false;
+                    }
+                }
+
+                continue;
             }
 
-            SpinForWork();
-            maySpin = false; // once per empty queue: then the worker waits on the monitor
+            if (maySpin && TryBeginSpin())
+            {
+                SpinForWork();
+                maySpin = false; // once per empty queue: then the worker waits on the monitor
+                continue;
+            }
+
+            WaitForWork();
         }
     }
 
-    /// <summary>Under the lock: takes an item, or tells the worker to end or to spin, or waits on the monitor for an item.</summary>
-    private Take TakeOrWait(bool maySpin, out WorkItem? item)
+    /// <summary>Waits on the monitor unless an item was queued or the pool shut down after the caller looked.</summary>
+    private void WaitForWork()
     {
-        while (true)
+        lock (_lock)
         {
-            while (_queue.Count == 0)
+            // Counted before the queue is re-read (a full fence): a submit that enqueues and then reads _waiting as zero
+            // has enqueued before this re-read, which sees the item.
+            Interlocked.Increment(ref _waiting);
+            if (!_queue.IsEmpty || _shutdown)
             {
-                if (_shutdown)
-                {
-                    WorkerEnding();
-                    item = null;
-                    return Take.End;
-                }
-
-                if (maySpin && Volatile.Read(ref _spinning) < s_maxSpinners)
-                {
-                    // Counted under the lock, so that Enqueue, which reads it under the lock, does not wake a sleeper for
-                    // an item this worker is about to take.
-                    Interlocked.Increment(ref _spinning);
-                    item = null;
-                    return Take.Spin;
-                }
-
-                // Deliberately unbounded: an idle worker waits for work; Enqueue pulses one waiter per item that no
-                // spinning worker will take, and Shutdown, BeginShutdown pulse all of them.
-                _waiting++;
-                Monitor.Wait(_lock);
-                _waiting--;
+                Interlocked.Decrement(ref _waiting);
+                return;
             }
 
-            item = _queue.Dequeue();
-            Volatile.Write(ref _queued, _queue.Count);
+            // Deliberately unbounded: an idle worker waits for work. WakeOne takes this worker off _waiting before it
+            // pulses; Shutdown and BeginShutdown (WakeAll) clear it and pulse all.
+            Monitor.Wait(_lock);
 
-            // CPython's set_running_or_notify_cancel: an item cancelled while queued (by Map) is dropped here.
-            if (item.TryStart())
+            // A full fence before the caller re-reads the queue: a submit that read 1 here and so woke nobody enqueued
+            // before that read, and its item is seen (or this worker wakes the next one for it).
+            Interlocked.Exchange(ref _wakePending, 0);
+        }
+    }
+
+    /// <summary>Gets whether a queued item may need a sleeping worker woken: one sleeps, none spins, and no wake-up is outstanding.</summary>
+    private bool NeedsWake() =>
+        Volatile.Read(ref _waiting) > 0 && Volatile.Read(ref _spinning) == 0 && Volatile.Read(ref _wakePending) == 0;
+
+    /// <summary>Pulses one waiting worker, unless none waits or one is already being woken.</summary>
+    private void WakeOne()
+    {
+        lock (_lock)
+        {
+            if (_waiting > 0 && _wakePending == 0)
             {
-                Interlocked.Increment(ref _busy);
-                return Take.Item;
+                Interlocked.Decrement(ref _waiting);
+                Volatile.Write(ref _wakePending, 1);
+                Monitor.Pulse(_lock);
             }
         }
     }
 
-    /// <summary>Spins, without the lock, until an item is queued, the pool is shut down, or the bounded spin ends.</summary>
+    /// <summary>Pulses every waiting worker (shutdown). Call under the lock.</summary>
+    private void WakeAll()
+    {
+        Volatile.Write(ref _waiting, 0);
+        Monitor.PulseAll(_lock);
+    }
+
+    /// <summary>Counts the caller as spinning if fewer than <see cref="s_maxSpinners"/> workers spin.</summary>
+    private bool TryBeginSpin()
+    {
+        int spinning = Volatile.Read(ref _spinning);
+        while (spinning < s_maxSpinners)
+        {
+            int seen = Interlocked.CompareExchange(ref _spinning, spinning + 1, spinning);
+            if (seen == spinning)
+            {
+                return true;
+            }
+
+            spinning = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Polls, yielding the core each time, until an item is queued, the pool is shut down, or the bounded spin ends.</summary>
     /// <remarks>
-    /// Bounded by <see cref="s_spinTicks"/> (100 us) of <see cref="SpinWait"/> rounds, which yield the core after the first
-    /// few and never sleep here: about as long as a waiter needs to see a result and submit again. Race: an item
-    /// queued after the last read is not missed, because the caller re-reads the queue under the lock before it waits,
-    /// and <see cref="Enqueue"/> counted this worker as spinning only while <see cref="_spinning"/> said so.
+    /// Bounded by <see cref="s_spinTicks"/> (1 ms) and never sleeps: about as long as a waiter needs to see a result and
+    /// submit again. <see cref="Thread.Yield"/> rather than <see cref="SpinWait"/>'s busy rounds: on a machine with
+    /// few cores the submitter needs the core the spinner holds (issue 11: with 100 us of SpinWait, 8 submitters were
+    /// slower than without spinning). Race: a submit that read <see cref="_spinning"/> as non-zero did not wake anyone;
+    /// its item is in the queue before that read, and the caller re-reads the queue after the decrement here (a full
+    /// fence), so the item is taken either way.
     /// </remarks>
     private void SpinForWork()
     {
-        var spinner = default(SpinWait);
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        while (Volatile.Read(ref _queued) == 0 && !Volatile.Read(ref _shutdown)
+        while (_queue.IsEmpty && !_shutdown
             && System.Diagnostics.Stopwatch.GetTimestamp() - start < s_spinTicks)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Thread.Yield();
         }
 
-        // Race: Enqueue may still read the old count and skip a wake-up; this worker re-reads the queue under the lock
-        // before it waits, so the item is taken either way.
         Interlocked.Decrement(ref _spinning);
     }
 
@@ -244,12 +379,13 @@ public sealed partial class DaemonThreadPool : IExitParticipant
     }
 
     /// <summary>Removes every queued item and cancels those that had not started; returns how many it cancelled. Call under the lock.</summary>
+    /// <remarks>Race: workers dequeue concurrently; each item is taken once, by a worker (which runs it) or here.</remarks>
     private int CancelQueued()
     {
         int cancelled = 0;
-        Volatile.Write(ref _queued, 0);
         while (_queue.TryDequeue(out WorkItem? item))
         {
+            GiveBackClaim(); // the item gives back the idle worker it claimed
             if (item.TryCancel())
             {
                 cancelled++;
@@ -257,18 +393,5 @@ public sealed partial class DaemonThreadPool : IExitParticipant
         }
 
         return cancelled;
-    }
-
-    /// <summary>What <see cref="TakeOrWait"/> tells a worker.</summary>
-    private enum Take
-    {
-        /// <summary>Run the item taken.</summary>
-        Item,
-
-        /// <summary>The pool is shut down and its queue empty: end.</summary>
-        End,
-
-        /// <summary>The queue is empty: spin for an item (<see cref="SpinForWork"/>), then ask again.</summary>
-        Spin,
     }
 }

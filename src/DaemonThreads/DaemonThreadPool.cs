@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using DaemonThreads.Internal;
 
@@ -40,26 +41,30 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
     // How many workers may spin for work at once (TryTake): one per two cores, at least one.
     private static readonly int s_maxSpinners = Math.Max(1, Environment.ProcessorCount / 2);
 
-    // How long a worker spins for work before it blocks: 100 us, about as long as a submitter needs to see a result and
-    // submit again (issue 11, peers/run.sh: one submit + wait 1.05x Task.Run with 200 us, 1.46x with 50 us, 2.1x with 40
-    // SpinWait rounds, 5.9x without spinning).
-    private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 10_000;
+    // How long a worker polls for work before it blocks: 1 ms of Thread.Yield, about as long as a submitter needs to see a
+    // result and submit again on a loaded machine. Each poll yields the core, so a submitter (or anything runnable) is
+    // never kept off it by the spinner (issue 11, interleaved trials on 2 cores at load 10-140, pool3 branch: one submit +
+    // wait 4.1 us with this, 4.3 us with 300 us, 5.6 us with 100 us of Thread.Yield, 6.6 us with the earlier 100 us of
+    // SpinWait, 18 us without spinning; throughput from 1 and 8 submitters no worse than any of them).
+    private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 1_000;
 
-    // The one lock: queue, workers, counts and flags change together under it.
+    // Submit and take go through the queue without a lock; the lock covers what changes rarely: starting a worker, a
+    // worker going to sleep or being woken, registration, shutdown and a worker ending.
     private readonly object _lock = new();
-    private readonly Queue<WorkItem> _queue = new();
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
     private readonly List<DaemonThread> _workers = [];
     private readonly int _maxWorkers;
     private readonly string _threadNamePrefix;
     private readonly bool _isDaemon;
-    private int _live;     // workers whose loop has not ended
-    private int _busy;     // workers running an item
-    private int _waiting;  // workers blocked in Monitor.Wait for an item
-    private int _spinning; // workers spinning for an item before they wait (see TryTake)
-    private int _queued;   // _queue.Count, for the spinners' reads outside the lock
-    private bool _shutdown;
-    private bool _interpreterShutdown;
-    private bool _registered;
+    private int _started;   // _workers.Count, for Submit's read outside the lock
+    private int _live;      // workers whose loop has not ended; under the lock
+    private int _unclaimed; // idle workers minus queued items (Interlocked): below zero, a queued item has no idle worker
+    private int _waiting;   // workers in Monitor.Wait that no wake-up has claimed yet; changed under the lock
+    private int _wakePending; // 1 while a pulsed worker has not yet reacquired the lock; written under the lock, read outside it
+    private int _spinning;  // workers spinning for an item before they wait (see TryTake)
+    private volatile bool _shutdown;
+    private volatile bool _interpreterShutdown;
+    private volatile bool _registered;
 
     /// <summary>Creates a pool; no worker is started until work is submitted.</summary>
     /// <param name="maxWorkers">
@@ -208,6 +213,8 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
         DaemonThread[] workers;
         lock (_lock)
         {
+            // Race: a submit that has just queued an item re-reads this flag after its enqueue, and either takes the item
+            // back and throws, or finds it taken (see Enqueue); a worker ends only when it sees the queue empty after it.
             _shutdown = true;
             if (cancelPending)
             {
@@ -215,7 +222,7 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
                 CancelQueued();
             }
 
-            Monitor.PulseAll(_lock);
+            WakeAll();
             workers = [.. _workers];
         }
 

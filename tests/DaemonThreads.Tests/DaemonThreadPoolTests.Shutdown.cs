@@ -53,6 +53,52 @@ public partial class DaemonThreadPoolTests
         accepted.Where(t => !t.IsCompletedSuccessfully).Should().BeEmpty();
     }
 
+    [Fact]
+    public void Submit_ConcurrentWithShutdownCancelPending_EveryAcceptedItemRanOrWasCancelledAndNoRefusedItemRan()
+    {
+        // Issue 11: Submit takes no lock; an item queued after Shutdown marked the pool is taken back by its submit (never
+        // run), and one queued before is run or cancelled. By bounded repetition of the race.
+        for (int round = 0; round < 50; round++)
+        {
+            var pool = new DaemonThreadPool(maxWorkers: 2);
+            var accepted = new System.Collections.Concurrent.ConcurrentQueue<Task>();
+            int refused = 0;
+            int ran = 0;
+            using var go = new Barrier(3);
+            var submitters = Enumerable.Range(0, 2).Select(_ => new DaemonThread(
+                () =>
+                {
+                    go.SignalAndWait(TestTimeouts.Unexpected);
+                    for (int i = 0; i < 200; i++)
+                    {
+                        try
+                        {
+                            accepted.Enqueue(pool.Submit(() => Interlocked.Increment(ref ran)));
+                        }
+                        catch (InvalidOperationException e) when (e.Message.StartsWith("cannot schedule new futures after shutdown", StringComparison.Ordinal))
+                        {
+                            Interlocked.Increment(ref refused);
+                        }
+                    }
+                },
+                isDaemon: true)).ToList();
+            submitters.ForEach(t => t.Start());
+
+            go.SignalAndWait(TestTimeouts.Unexpected).Should().BeTrue();
+            pool.Shutdown(wait: true, cancelPending: true);
+            int ranWhenShutdownReturned = Volatile.Read(ref ran);
+            foreach (DaemonThread t in submitters)
+            {
+                t.Join(TestTimeouts.Unexpected).Should().BeTrue();
+            }
+
+            (accepted.Count + refused).Should().Be(400, "every submit either queues its item or throws (round {0})", round);
+            accepted.Where(t => !t.IsCompleted).Should().BeEmpty("an accepted item has run or been cancelled when Shutdown(wait: true) returns (round {0})", round);
+            accepted.Count(t => t.IsCompletedSuccessfully).Should().Be(ranWhenShutdownReturned, "only accepted items ran, all before Shutdown returned (round {0})", round);
+            Volatile.Read(ref ran).Should().Be(ranWhenShutdownReturned, "no refused item runs later (round {0})", round);
+        }
+    }
+
     // Ports test_shutdown.ExecutorShutdownTest.test_run_after_shutdown
     [Fact]
     public void Submit_AfterShutdown_ThrowsInvalidOperationException()

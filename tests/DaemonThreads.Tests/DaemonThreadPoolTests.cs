@@ -163,6 +163,64 @@ public partial class DaemonThreadPoolTests
         pool.Workers.Count.Should().BeLessThanOrEqualTo(3);
     }
 
+    // Issue 11: a submit reads the outstanding wake-up flag without the lock, and a woken worker wakes the next one.
+    [Fact]
+    public void Submit_BurstsFromFourSubmittersToASleepingPool_EveryItemRunsAndNoWakeUpIsLost()
+    {
+        const int Rounds = 300;
+        const int Submitters = 4;
+        var pool = new DaemonThreadPool(maxWorkers: 4);
+        int ran = 0;
+        using var go = new Barrier(Submitters);
+
+        void Bursts()
+        {
+            var tasks = new Task[8];
+            for (int round = 0; round < Rounds; round++)
+            {
+                go.SignalAndWait(TestTimeouts.Unexpected).Should().BeTrue();
+                for (int i = 0; i < tasks.Length; i++)
+                {
+                    tasks[i] = pool.Submit(() => Interlocked.Increment(ref ran));
+                }
+
+                // A lost wake-up leaves an item queued while every worker sleeps: this wait reaches the ceiling.
+                Task.WaitAll(tasks, TestTimeouts.Unexpected).Should().BeTrue("every item of round {0} reaches a worker", round);
+            }
+        }
+
+        var others = Enumerable.Range(1, Submitters - 1).Select(_ => new Thread(Bursts)).ToList();
+        others.ForEach(t => t.Start());
+        Bursts();
+        others.ForEach(t => t.Join(TestTimeouts.Unexpected).Should().BeTrue());
+        pool.Shutdown(wait: true);
+
+        ran.Should().Be(Rounds * Submitters * 8);
+    }
+
+    [Fact]
+    public async Task Submit_WhileOneWorkerIsBusyAndAnotherIdle_TheIdleWorkerRunsItWithoutWaitingForTheBusyOne()
+    {
+        // CPython: a put to the queue wakes an idle worker even when another is running a long item.
+        var pool = new DaemonThreadPool(maxWorkers: 2);
+        using var releaseLong = new ManualResetEventSlim();
+        using var releaseShort = new ManualResetEventSlim();
+        using var third = new ManualResetEventSlim();
+        Task longItem = pool.Submit(() => releaseLong.Wait(TestTimeouts.Unexpected));
+        Task shortItem = pool.Submit(() => releaseShort.Wait(TestTimeouts.Unexpected));
+        releaseShort.Set();
+        await shortItem.WaitAsync(TestTimeouts.Unexpected);
+
+        Task thirdItem = pool.Submit(third.Set);
+
+        third.Wait(TestTimeouts.Unexpected).Should().BeTrue("the idle worker takes the item while the other still runs the long one");
+        longItem.IsCompleted.Should().BeFalse();
+        pool.Workers.Should().HaveCount(2, "the idle worker was reused");
+        releaseLong.Set();
+        pool.Shutdown(wait: true);
+        thirdItem.IsCompletedSuccessfully.Should().BeTrue();
+    }
+
     [Fact]
     public async Task Shutdown_WhileAWorkerSpinsForWork_EndsItWithoutASubmit()
     {

@@ -1,4 +1,5 @@
 using DaemonThreads.Internal;
+using DaemonThreads.Tests.Infrastructure;
 
 namespace DaemonThreads.Tests;
 
@@ -6,6 +7,75 @@ namespace DaemonThreads.Tests;
 public class ShutdownCoordinatorTests
 {
     private static ShutdownCoordinator Create() => new(new ThreadRegistry(), isProcessWide: false);
+
+    [Fact]
+    public void HasStarted_WhileTheRegistryLockIsHeld_AnswersWithoutWaitingForIt()
+    {
+        // Issue 11: every DaemonThreadPool.Submit reads it, so it is a volatile read, not the coordinator's lock (which
+        // is the registry's).
+        var registry = new ThreadRegistry();
+        var coordinator = new ShutdownCoordinator(registry, isProcessWide: false);
+        bool? seen = null;
+        var reader = new Thread(() => seen = coordinator.HasStarted);
+
+        lock (registry.SyncRoot)
+        {
+            reader.Start();
+            reader.Join(TestTimeouts.Unexpected).Should().BeTrue("HasStarted does not take the lock this thread holds");
+        }
+
+        seen.Should().BeFalse();
+        coordinator.Shutdown(ShutdownTrigger.Shutdown);
+        coordinator.HasStarted.Should().BeTrue("the phase only moves forward");
+    }
+
+    [Fact]
+    public void Progress_NotedOnceOrManyTimesBetweenTwoReads_MovesOnceAndNotWithoutANote()
+    {
+        // Issue 11: a pool item notes progress with a read and at most one write; the exit's quiet period compares reads.
+        var registry = new ThreadRegistry();
+        long start = registry.Progress;
+
+        long unchanged = registry.Progress;
+        registry.NoteProgress();
+        long afterOne = registry.Progress;
+        registry.NoteProgress();
+        registry.NoteProgress();
+        registry.NoteProgress();
+        long afterMany = registry.Progress;
+        long afterNone = registry.Progress;
+
+        unchanged.Should().Be(start, "nothing was noted");
+        afterOne.Should().BeGreaterThan(unchanged, "one item ended");
+        afterMany.Should().BeGreaterThan(afterOne, "items ended since the last read");
+        afterNone.Should().Be(afterMany, "nothing was noted since the last read");
+    }
+
+    [Fact]
+    public void Progress_NotedFromManyThreadsWhileRead_EveryNoteIsSeenByALaterRead()
+    {
+        // The race between NoteProgress's read of the flag and Progress's exchange, by bounded repetition.
+        var registry = new ThreadRegistry();
+        for (int round = 0; round < 2000; round++)
+        {
+            long before = registry.Progress;
+            using var noted = new Barrier(3);
+            var noters = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+            {
+                registry.NoteProgress();
+                noted.SignalAndWait(TestTimeouts.Unexpected);
+            })).ToList();
+            noters.ForEach(t => t.Start());
+            long during = registry.Progress; // races the notes
+            noted.SignalAndWait(TestTimeouts.Unexpected).Should().BeTrue();
+            noters.ForEach(t => t.Join(TestTimeouts.Unexpected).Should().BeTrue());
+
+            long after = registry.Progress;
+
+            after.Should().BeGreaterThan(before, "two items ended after the first read (round {0})", round);
+            after.Should().BeGreaterThanOrEqualTo(during);
+        }
+    }
 
     [Fact]
     public void Shutdown_RunsBeforeJoinThenAtExitHooks_NewestFirst()

@@ -38,7 +38,8 @@ internal sealed partial class ShutdownCoordinator
     private readonly ManualResetEventSlim _mainStopped = new(false);
     private TimeSpan _joinTimeout = Timeout.InfiniteTimeSpan;
     private TimeSpan _daemonGracePeriod = TimeSpan.Zero;
-    private Phase _phase;
+    // Written under _lock; volatile so that HasStarted (every pool submit) reads it without the lock.
+    private volatile Phase _phase;
     private int _runnerThreadId;
     private DaemonThread? _runnerIdentity;
     private ShutdownTrigger _trigger;
@@ -156,16 +157,12 @@ internal sealed partial class ShutdownCoordinator
     internal bool MainStopped => _mainStopped.IsSet;
 
     /// <summary>Gets a value indicating whether the sequence has started.</summary>
-    internal bool HasStarted
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _phase != Phase.Idle;
-            }
-        }
-    }
+    /// <remarks>
+    /// A volatile read without the lock: <see cref="DaemonThreadPool.Submit(Action)"/> reads it on every call. The phase
+    /// only moves forward, and it moves from Idle before anything of the sequence runs (ShuttingDown, hooks,
+    /// participants), so code that sees any of those sees the sequence started.
+    /// </remarks>
+    internal bool HasStarted => _phase != Phase.Idle;
 
     /// <summary>Gets a value indicating whether the sequence has finished.</summary>
     internal bool IsDone => _done.IsSet;

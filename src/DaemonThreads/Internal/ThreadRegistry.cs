@@ -45,6 +45,7 @@ internal sealed class ThreadRegistry
     private int _count;
     private int _nonDaemonToJoin;
     private long _progress;
+    private int _progressNoted; // set by NoteProgress, folded into _progress by the Progress getter
     private int _daemonLive;
     private int _nonDaemonLive;
     private bool _pulseOnChange;
@@ -286,10 +287,39 @@ internal sealed class ThreadRegistry
     internal int BlockingCount => _nonDaemonToJoin + _tracked.Count();
 
     /// <summary>Gets a count that grows whenever exit work makes progress (a thread or task finishes, a pool item ends).</summary>
-    internal long Progress => Volatile.Read(ref _progress);
+    /// <remarks>
+    /// Progress noted by <see cref="NoteProgress"/> since the last read is folded in here, as one step: the quiet period
+    /// only asks whether the count moved between two reads.
+    /// </remarks>
+    internal long Progress
+    {
+        get
+        {
+            // Race: a NoteProgress that read the flag as set just before this exchange skips its write; its progress
+            // happened before this read and is counted by it.
+            if (Volatile.Read(ref _progressNoted) != 0 && Interlocked.Exchange(ref _progressNoted, 0) != 0)
+            {
+                Interlocked.Increment(ref _progress);
+            }
 
-    /// <summary>Records progress of exit work that is not a whole thread or task (a pool item).</summary>
-    internal void NoteProgress() => Interlocked.Increment(ref _progress);
+            return Volatile.Read(ref _progress);
+        }
+    }
+
+    /// <summary>Records progress of exit work that is not a whole thread or task (a pool item, once per item).</summary>
+    /// <remarks>
+    /// A read and, only when the flag is clear, a write: pool workers finishing items back to back find it set and share
+    /// its cache line read-only, instead of each taking it for an interlocked increment (issue 11). The flag is cleared
+    /// only by a read of <see cref="Progress"/>, which only the exit's wait does (when it wakes: a thread or task ended,
+    /// or the quiet period would run out).
+    /// </remarks>
+    internal void NoteProgress()
+    {
+        if (Volatile.Read(ref _progressNoted) == 0)
+        {
+            Volatile.Write(ref _progressNoted, 1);
+        }
+    }
 
     /// <summary>Gets the number of running daemon threads. Read under <see cref="SyncRoot"/>.</summary>
     internal int DaemonCount => _daemonLive;
