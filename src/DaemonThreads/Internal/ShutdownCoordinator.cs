@@ -51,8 +51,7 @@ internal sealed partial class ShutdownCoordinator
     private bool _callerMayBeBlocked;
     private bool _quietPeriodSpent;
     private int? _forcedExitCode; // the first stop request's 128 + n: it abandons work, so it overrides a claimed code
-    // A list, not a HashSet: it holds the few threads hooks join, and HashSet would load System.Collections.dll into every
-    // process that uses the library (benchmarks/README.md, "Start-up").
+    // The few threads that hooks join; a list, as everything else here (one generic instantiation fewer at start-up).
     private readonly List<DaemonThread> _joinedBySteps = [];
     private int _mainProgramThreadId; // the thread running RunMain's main; 0 when none
     private bool _mainProgramRunning;
