@@ -202,6 +202,7 @@ public partial class DaemonThread
             ThreadNaming.MainThreadName,
             onMain ? Thread.CurrentThread : null,
             MainManagedThreadId,
-            onMain ? NativeThread.CurrentId() : NativeThread.MainThreadIdFromOtherThread());
+            // On Linux the main thread's id is the process id: no native call (the process's first P/Invoke) at start-up.
+            NativeThread.MainThreadIdFromOtherThread() ?? (onMain ? NativeThread.CurrentId() : null));
     }
 }

@@ -76,6 +76,29 @@ public class DaemonThreadNamingTests
     }
 
     [Theory]
+    [InlineData(0, "0")]
+    [InlineData(7, "7")]
+    [InlineData(10, "10")]
+    [InlineData(1234567890, "1234567890")]
+    [InlineData(int.MaxValue, "2147483647")]
+    [InlineData(-5, "-5")]
+    public void Decimal_FormatsAsTheInvariantCulture(int value, string expected)
+    {
+        ThreadNaming.Decimal(value).Should().Be(expected).And.Be(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [InlineData("<Main>b__0_0", ">b__", 5)]
+    [InlineData("<Main>g__Worker|0_0", ">g__", 5)]
+    [InlineData("abc", "abcd", -1)]
+    [InlineData("", ">b__", -1)]
+    [InlineData("aab", "ab", 1)]
+    public void IndexOfOrdinal_FindsTheFirstOccurrence(string text, string value, int expected)
+    {
+        ThreadNaming.IndexOfOrdinal(text, value).Should().Be(expected).And.Be(text.IndexOf(value, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("() => { }", true)]
     [InlineData("  () =>x++", true)]
     [InlineData("static () => Work()", true)]
