@@ -40,7 +40,12 @@ internal sealed partial class ShutdownCoordinator
     }
 
     /// <summary>Classifies the calling code; <see cref="Caller.Thread"/> is the started thread physically running here, if any.</summary>
-    internal Caller ClassifyCaller()
+    /// <param name="tellTasks">
+    /// Whether to tell <see cref="CallerRole.Task"/> from <see cref="CallerRole.Other"/>: only <see cref="Exit"/> treats
+    /// them differently, and the test (<see cref="System.Threading.Tasks.Task.CurrentId"/>) loads the Task class, about
+    /// 0.6 ms of a short program that never used a task (benchmarks/README.md, "Start-up").
+    /// </param>
+    internal Caller ClassifyCaller(bool tellTasks = true)
     {
         if (ReferenceEquals(t_stepOwner, this))
         {
@@ -71,7 +76,7 @@ internal sealed partial class ShutdownCoordinator
             }
         }
 
-        return System.Threading.Tasks.Task.CurrentId is not null ? new Caller(CallerRole.Task, null) : new Caller(CallerRole.Other, null);
+        return tellTasks && System.Threading.Tasks.Task.CurrentId is not null ? new Caller(CallerRole.Task, null) : new Caller(CallerRole.Other, null);
     }
 
     /// <summary>What <see cref="Shutdown"/> returns to a caller that did not start the sequence.</summary>

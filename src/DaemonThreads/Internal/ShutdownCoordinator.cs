@@ -415,7 +415,7 @@ internal sealed partial class ShutdownCoordinator
             throw new ArgumentOutOfRangeException(nameof(trigger), trigger, "Not a defined ShutdownTrigger value; use one of the named values (Shutdown, Host, ...).");
         }
 
-        Caller caller = ClassifyCaller();
+        Caller caller = ClassifyCaller(tellTasks: false); // a task and any other caller are treated alike here
         if (caller.Thread is { IsDaemon: false } joinedCaller && caller.Role != CallerRole.Step)
         {
             // The caller is never joined: it would be waiting for itself. It runs the sequence or returns at once.
