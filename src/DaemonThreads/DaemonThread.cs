@@ -69,7 +69,8 @@ public partial class DaemonThread
     /// Filled in by the compiler with the source text of <paramref name="target"/>; leave it out. When that text is a
     /// lambda or an anonymous method, the generated name is <c>Thread-N (&lt;lambda&gt;)</c> without reflecting over
     /// the delegate (the process's first reflection over a method costs a short program about 5 ms); any other target
-    /// (a method group, a delegate in a variable) is named from its method, the same result either way.
+    /// (a method group, a delegate in a variable) is named from its method, the same result either way. The compiler
+    /// stores the text as a string literal in the calling assembly, so a very long inline lambda makes that literal long.
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="target"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxStackSize"/> is negative.</exception>
