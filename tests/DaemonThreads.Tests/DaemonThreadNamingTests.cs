@@ -84,7 +84,7 @@ public class DaemonThreadNamingTests
     [InlineData(-5, "-5")]
     public void Decimal_FormatsAsTheInvariantCulture(int value, string expected)
     {
-        ThreadNaming.Decimal(value).Should().Be(expected).And.Be(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        PlainText.Decimal(value).Should().Be(expected).And.Be(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Theory]
@@ -95,7 +95,7 @@ public class DaemonThreadNamingTests
     [InlineData("aab", "ab", 1)]
     public void IndexOfOrdinal_FindsTheFirstOccurrence(string text, string value, int expected)
     {
-        ThreadNaming.IndexOfOrdinal(text, value).Should().Be(expected).And.Be(text.IndexOf(value, StringComparison.Ordinal));
+        PlainText.IndexOfOrdinal(text, value).Should().Be(expected).And.Be(text.IndexOf(value, StringComparison.Ordinal));
     }
 
     [Theory]

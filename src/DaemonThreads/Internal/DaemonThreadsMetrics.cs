@@ -123,7 +123,7 @@ internal static class DaemonThreadsMetrics
     }
 
     private static bool IsDiagnosticSource(Assembly assembly)
-        => assembly.FullName is { } name && ThreadNaming.StartsWithOrdinal(name, DiagnosticSourcePrefix);
+        => assembly.FullName is { } name && PlainText.StartsWithOrdinal(name, DiagnosticSourcePrefix);
 
     private static void OnAssemblyLoad(object? sender, AssemblyLoadEventArgs args)
     {

@@ -90,11 +90,7 @@ internal static partial class NativeThread
             {
                 return Linux.gettid();
             }
-            catch (DllNotFoundException)
-            {
-                Volatile.Write(ref s_linuxLibrary, 1);
-            }
-            catch (EntryPointNotFoundException)
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
                 Volatile.Write(ref s_linuxLibrary, 1);
             }

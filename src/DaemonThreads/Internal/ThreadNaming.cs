@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace DaemonThreads.Internal;
 
 /// <summary>Python-compatible thread names: <c>Thread-N (target)</c>, <c>Dummy-N</c>, <c>MainThread</c>.</summary>
@@ -22,7 +20,7 @@ internal static class ThreadNaming
     /// <param name="targetExpression">The source text the caller wrote for the target (CallerArgumentExpression), if known.</param>
     internal static string ThreadName(int number, Delegate? target, string? targetExpression = null)
     {
-        string n = Decimal(number);
+        string n = PlainText.Decimal(number);
         if (target is null)
         {
             return "Thread-" + n;
@@ -113,73 +111,14 @@ internal static class ThreadNaming
             afterParameters = i;
         }
 
-        return StartsWithOrdinal(SkipSpaces(s[afterParameters..]), "=>");
+        return PlainText.StartsWithOrdinal(SkipSpaces(s[afterParameters..]), "=>");
     }
 
     private static bool StartsWithWord(ReadOnlySpan<char> s, string word)
-        => StartsWithOrdinal(s, word) && (s.Length == word.Length || !IsIdentifierChar(s[word.Length]));
+        => PlainText.StartsWithOrdinal(s, word) && (s.Length == word.Length || !IsIdentifierChar(s[word.Length]));
 
     /// <summary>Builds <c>Dummy-N</c>.</summary>
-    internal static string DummyName(int number) => "Dummy-" + Decimal(number);
-
-    /// <summary>Formats a number in decimal digits, as <c>ToString(CultureInfo.InvariantCulture)</c> does.</summary>
-    /// <remarks>
-    /// By hand: the process's first culture-aware formatting initialises CultureInfo and NumberFormatInfo, 2.3-2.9 ms of
-    /// CPU in a short program (benchmarks/README.md, "Start-up"), which the generated name of its one thread would pay.
-    /// </remarks>
-    internal static string Decimal(int value)
-    {
-        if (value < 0)
-        {
-            return value.ToString(CultureInfo.InvariantCulture); // never for a counter; kept exact anyway
-        }
-
-        Span<char> digits = stackalloc char[10];
-        int start = digits.Length;
-        do
-        {
-            digits[--start] = (char)('0' + (value % 10));
-            value /= 10;
-        }
-        while (value != 0);
-
-        return new string(digits[start..]);
-    }
-
-    /// <summary>Tells whether <paramref name="text"/> starts with <paramref name="prefix"/>, comparing chars (ordinal).</summary>
-    /// <remarks>A loop: the first <c>StartsWith(..., StringComparison.Ordinal)</c> of a process costs about 0.5 ms of start-up.</remarks>
-    internal static bool StartsWithOrdinal(ReadOnlySpan<char> text, string prefix)
-    {
-        if (text.Length < prefix.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < prefix.Length; i++)
-        {
-            if (text[i] != prefix[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>The index of <paramref name="value"/> in <paramref name="text"/>, comparing chars (ordinal); -1 when absent.</summary>
-    /// <remarks>A loop, for the same reason as <see cref="StartsWithOrdinal"/> (the first ordinal search costs milliseconds).</remarks>
-    internal static int IndexOfOrdinal(string text, string value, int from = 0)
-    {
-        for (int i = from; i + value.Length <= text.Length; i++)
-        {
-            if (StartsWithOrdinal(text.AsSpan(i), value))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
+    internal static string DummyName(int number) => "Dummy-" + PlainText.Decimal(number);
 
     private static ReadOnlySpan<char> SkipSpaces(ReadOnlySpan<char> s)
     {
@@ -208,7 +147,7 @@ internal static class ThreadNaming
             return name;
         }
 
-        int local = IndexOfOrdinal(name, ">g__");
+        int local = PlainText.IndexOfOrdinal(name, ">g__");
         if (local >= 0)
         {
             int start = local + 4;
@@ -216,6 +155,6 @@ internal static class ThreadNaming
             return end < 0 ? name[start..] : name[start..end];
         }
 
-        return IndexOfOrdinal(name, ">b__") >= 0 ? LambdaName : name;
+        return PlainText.IndexOfOrdinal(name, ">b__") >= 0 ? LambdaName : name;
     }
 }
