@@ -318,6 +318,110 @@ public class ShutdownCoordinatorTests
         runs.Should().Be(1);
     }
 
+    [Fact]
+    public void Shutdown_WithNothingToRun_EndsDoneWithAnEmptyReportAndEverythingAfterItRefused()
+    {
+        // Issue 11 wave 4: an exit with nothing registered and nothing live passes through every step in one lock section.
+        // What it leaves must be what the full sequence leaves.
+        var registry = new ThreadRegistry();
+        var coordinator = new ShutdownCoordinator(registry, isProcessWide: false);
+
+        ShutdownReport report = coordinator.Shutdown(ShutdownTrigger.RunMain);
+
+        report.IsComplete.Should().BeTrue();
+        report.Trigger.Should().Be(ShutdownTrigger.RunMain);
+        report.Joined.Should().BeEmpty();
+        report.TimedOut.Should().BeEmpty();
+        report.Abandoned.Should().BeEmpty();
+        report.HookErrors.Should().BeEmpty();
+        report.Unfinished.Should().BeEmpty();
+        report.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.Zero);
+        coordinator.CurrentPhase.Should().Be(ShutdownCoordinator.Phase.Done);
+        coordinator.IsDone.Should().BeTrue();
+        coordinator.WaitDone(TimeSpan.Zero).Should().BeTrue();
+        coordinator.PastPointOfNoReturn.Should().BeTrue("a non-daemon start or a Track after the exit is refused");
+        registry.Track(new TaskCompletionSource().Task, "late").Should().BeFalse("the point of no return has passed");
+        coordinator.ShuttingDown.IsCancellationRequested.Should().BeTrue("the token is cancelled once the sequence began, even for a first ask after it");
+        bool ranAtOnce = false;
+        coordinator.ShuttingDown.Register(() => ranAtOnce = true);
+        ranAtOnce.Should().BeTrue("a callback on a cancelled token runs at once");
+        Record(() => coordinator.RegisterAtExit(() => { })).Should().BeOfType<InvalidOperationException>();
+        Record(() => coordinator.RegisterBeforeJoin(() => { })).Should().BeOfType<InvalidOperationException>();
+        coordinator.AddParticipant(new NullParticipant()).Should().BeFalse("a pool created after the exit acts as shut down");
+        coordinator.Shutdown(ShutdownTrigger.Shutdown).Should().BeSameAs(report, "later callers share the one report");
+    }
+
+    [Fact]
+    public void Shutdown_WithNothingToRun_AllocatesOnlyItsReport()
+    {
+        // Issue 11 wave 4, the fact behind the short program's exit: no list, no token source, no tuple, no step list.
+        // Before: 1-2 KB (lists of hooks, participants, threads and tasks, the point of no return's four lists, a
+        // cancelled CancellationTokenSource). A first run warms up what the process pays once.
+        new ShutdownCoordinator(new ThreadRegistry(), isProcessWide: false).Shutdown(ShutdownTrigger.RunMain);
+        var coordinator = new ShutdownCoordinator(new ThreadRegistry(), isProcessWide: false);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        coordinator.Shutdown(ShutdownTrigger.RunMain);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        allocated.Should().BeLessThanOrEqualTo(128, "the report (about 80 bytes) is all an exit with nothing to run needs");
+    }
+
+    [Fact]
+    public void Shutdown_WithAHookOrATokenHolder_RunsTheFullSequence()
+    {
+        // The empty path is taken only when every step would find nothing: a hook, a token someone holds, a participant.
+        var hooked = Create();
+        bool hookRan = false;
+        hooked.RegisterAtExit(() => hookRan = true);
+        hooked.Shutdown(ShutdownTrigger.RunMain);
+        hookRan.Should().BeTrue();
+
+        var watched = Create();
+        CancellationToken token = watched.ShuttingDown;
+        bool callbackRan = false;
+        token.Register(() => callbackRan = true);
+        watched.Shutdown(ShutdownTrigger.RunMain);
+        callbackRan.Should().BeTrue("a token handed out before the exit is cancelled by the sequence");
+        token.IsCancellationRequested.Should().BeTrue();
+
+        var pooled = Create();
+        var participant = new NullParticipant();
+        pooled.AddParticipant(participant).Should().BeTrue();
+        pooled.Shutdown(ShutdownTrigger.RunMain);
+        participant.BeganShutdown.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Shutdown_WithNothingToRunRacingATrack_NeverDropsATaskWhoseTrackSucceeded()
+    {
+        // Track is lock-free: a task tracked while the empty exit passes the point of no return is either refused, or
+        // seen after the flag's fence, and then the full sequence runs and joins it (here it never ends, so it is
+        // reported as unfinished once the join's bound runs out). Bounded repetition of the race.
+        for (int round = 0; round < 300; round++)
+        {
+            var registry = new ThreadRegistry();
+            var coordinator = new ShutdownCoordinator(registry, isProcessWide: false) { JoinTimeout = TimeSpan.FromMilliseconds(1) };
+            Task never = new TaskCompletionSource().Task;
+            bool tracked = false;
+            using var go = new Barrier(2);
+            var tracker = new Thread(() =>
+            {
+                go.SignalAndWait(TestTimeouts.Unexpected);
+                tracked = registry.Track(never, "raced");
+            });
+            tracker.Start();
+            go.SignalAndWait(TestTimeouts.Unexpected);
+            ShutdownReport report = coordinator.Shutdown(ShutdownTrigger.RunMain);
+            tracker.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+            if (tracked)
+            {
+                report.Unfinished.Select(w => w.Name).Should().Contain("raced", "a Track that succeeded is waited for and reported (round {0})", round);
+            }
+        }
+    }
+
     private static Exception? Record(Action action)
     {
         try
@@ -328,6 +432,17 @@ public class ShutdownCoordinatorTests
         catch (Exception e)
         {
             return e;
+        }
+    }
+
+    private sealed class NullParticipant : IExitParticipant
+    {
+        public bool BeganShutdown { get; private set; }
+
+        public void BeginShutdown() => BeganShutdown = true;
+
+        public void AtPointOfNoReturn(List<UnfinishedWork> unfinished)
+        {
         }
     }
 

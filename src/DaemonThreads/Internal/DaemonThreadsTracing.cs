@@ -44,6 +44,17 @@ internal static class DaemonThreadsTracing
         return StartSequenceCore(trigger, signalNumber);
     }
 
+    /// <summary>Gets a value indicating whether an <see cref="ActivityListener"/> listens to the source (created here when a listener can exist).</summary>
+    /// <remarks>The exit sequence with nothing to run (<c>ShutdownCoordinator.TryFinishIdle</c>) is taken only when nobody listens, so that a listener still gets its spans.</remarks>
+    internal static bool Listening() => DaemonThreadsMetrics.ListenerCanExist && ListeningCore();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ListeningCore() => Source().HasListeners();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ActivitySource Source()
+        => (ActivitySource)LazyInitializer.EnsureInitialized(ref s_source, static () => new ActivitySource(SourceName, "1.0"));
+
     /// <summary>Starts a child span of the sequence for one step (a child of <see cref="Activity.Current"/>).</summary>
     /// <param name="sequence">The sequence's span, or <see langword="null"/> when nobody listens.</param>
     /// <param name="name">The step's name.</param>
@@ -64,7 +75,7 @@ internal static class DaemonThreadsTracing
     [SuppressMessage("Performance", "CA1859", Justification = "A signature that names Activity loads System.Diagnostics.DiagnosticSource into a caller being compiled (see StartSequence).")]
     private static IDisposable? StartSequenceCore(ShutdownTrigger trigger, int? signalNumber)
     {
-        var source = (ActivitySource)LazyInitializer.EnsureInitialized(ref s_source, static () => new ActivitySource(SourceName, "1.0"));
+        ActivitySource source = Source();
         if (!source.HasListeners())
         {
             return null;

@@ -94,7 +94,7 @@ internal sealed partial class ShutdownCoordinator
         {
             // A thread body (exempted above, so the join does not wait for it) waits for the report, unless a hook joins
             // it: then waiting would be a cycle, and it gets the provisional report at once.
-            WaitForExit(() => _phase == Phase.Done || _joinedBySteps.Contains(body), Deadline.Infinite, WaitKind.UserCode, int.MaxValue);
+            WaitForExit(() => _phase == Phase.Done || _joinedBySteps?.Contains(body) == true, Deadline.Infinite, WaitKind.UserCode, int.MaxValue);
         }
 
         // A hook, the main program while a signal's sequence waits for it, or a body a hook joins: never wait.

@@ -63,9 +63,13 @@ internal sealed partial class ShutdownCoordinator
         {
             // By kind, as the rest of the list: hooks, then the main program. No LINQ on the exit path: its first use
             // costs a process tier-0 JIT and an assembly load at exit (benchmarks/README.md, issue 11).
-            AddKind(unfinished, _abandonedHooks, ExitWorkKind.Hook);
-            AddKind(unfinished, _abandonedHooks, ExitWorkKind.MainProgram);
-            return new ShutdownReport(trigger, joined, timedOut, abandoned, [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: true, unfinished);
+            if (_abandonedHooks is not null)
+            {
+                AddKind(unfinished, _abandonedHooks, ExitWorkKind.Hook);
+                AddKind(unfinished, _abandonedHooks, ExitWorkKind.MainProgram);
+            }
+
+            return new ShutdownReport(trigger, joined, timedOut, abandoned, HookErrorsCopy(), Stopwatch.GetElapsedTime(_startTimestamp), isComplete: true, unfinished);
         }
     }
 
@@ -80,11 +84,14 @@ internal sealed partial class ShutdownCoordinator
         }
     }
 
+    // Under _lock.
+    private Exception[] HookErrorsCopy() => _hookErrors is null ? [] : [.. _hookErrors];
+
     private ShutdownReport Provisional()
     {
         lock (_lock)
         {
-            return new ShutdownReport(_trigger, [], [], [], [.. _hookErrors], Stopwatch.GetElapsedTime(_startTimestamp), isComplete: false, []);
+            return new ShutdownReport(_trigger, [], [], [], HookErrorsCopy(), Stopwatch.GetElapsedTime(_startTimestamp), isComplete: false, []);
         }
     }
 
@@ -92,7 +99,7 @@ internal sealed partial class ShutdownCoordinator
     {
         lock (_lock)
         {
-            _hookErrors.Add(e);
+            (_hookErrors ??= []).Add(e);
         }
 
         if (ReportSink is null && _isProcessWide)
@@ -128,7 +135,7 @@ internal sealed partial class ShutdownCoordinator
     /// </summary>
     internal static string FormatForStandardError(ShutdownReport report)
     {
-        if (report.Unfinished.Count == 0 && report.TimedOut.Count == 0 && report.Abandoned.Count == 0)
+        if (report.NothingUnfinished)
         {
             return string.Empty; // the common exit: nothing to say, and nothing of the formatting code to load
         }

@@ -153,7 +153,7 @@ internal sealed partial class ShutdownCoordinator
             batch.Abandoned = true;
             for (int i = batch.Index; i < steps.Count; i++)
             {
-                _abandonedHooks.Add(new UnfinishedWork(ExitWorkKind.Hook, steps[i].Name + (i == batch.Index ? string.Empty : " (not started)")));
+                (_abandonedHooks ??= []).Add(new UnfinishedWork(ExitWorkKind.Hook, steps[i].Name + (i == batch.Index ? string.Empty : " (not started)")));
             }
         }
 

@@ -26,13 +26,17 @@ internal sealed partial class ShutdownCoordinator
     private readonly bool _isProcessWide;
     private readonly bool _emitTraces; // isolated coordinators (tests) show up in traces only when asked
     private readonly object _lock;
-    private readonly List<Action> _beforeJoin = [];
-    private readonly List<Action> _atExit = [];
-    private readonly List<Exception> _hookErrors = [];
-    private readonly List<UnfinishedWork> _abandonedHooks = [];
-    private readonly List<IExitParticipant> _participants = [];
-    // Created when the token is first asked for, under _lock: until then nothing can be registered on it, so a sequence
-    // that begins first cancels it in place instead of running the callbacks step on a thread of its own.
+    // The lists are created on first use, under _lock: each List<T> over a library type is a generic instantiation the
+    // runtime builds from metadata when it is first created (40-100 us each at start-up; benchmarks/README.md, "Wave 4"),
+    // and a program that registers nothing needs none of them.
+    private List<Action>? _beforeJoin;
+    private List<Action>? _atExit;
+    private List<Exception>? _hookErrors;
+    private List<UnfinishedWork>? _abandonedHooks;
+    private List<IExitParticipant>? _participants;
+    // Created when the token is first asked for, under _lock, and only before the sequence begins: until then nothing can
+    // be registered on it, so a sequence that begins first has no callbacks to run, and the getter answers a cancelled
+    // token from then on (no source, no callbacks step).
     private CancellationTokenSource? _shuttingDown;
     private readonly ManualResetEventSlim _done = new(false);
     private readonly ManualResetEventSlim _mainStopped = new(false);
@@ -51,8 +55,8 @@ internal sealed partial class ShutdownCoordinator
     private bool _callerMayBeBlocked;
     private bool _quietPeriodSpent;
     private int? _forcedExitCode; // the first stop request's 128 + n: it abandons work, so it overrides a claimed code
-    // The few threads that hooks join; a list, as everything else here (one generic instantiation fewer at start-up).
-    private readonly List<DaemonThread> _joinedBySteps = [];
+    // The few threads that hooks join; a list, as everything else here, created when a hook first joins one.
+    private List<DaemonThread>? _joinedBySteps;
     private int _mainProgramThreadId; // the thread running RunMain's main; 0 when none
     private bool _mainProgramRunning;
 
@@ -141,6 +145,12 @@ internal sealed partial class ShutdownCoordinator
             {
                 lock (_lock)
                 {
+                    if (_shuttingDown is null && _phase != Phase.Idle)
+                    {
+                        // Nobody asked before the sequence began, so nothing was registered on it: cancelled, with no source.
+                        return new CancellationToken(canceled: true);
+                    }
+
                     source = _shuttingDown ??= new CancellationTokenSource();
                 }
             }
@@ -233,6 +243,7 @@ internal sealed partial class ShutdownCoordinator
 
         lock (_lock)
         {
+            _joinedBySteps ??= [];
             if (!_joinedBySteps.Contains(thread))
             {
                 _joinedBySteps.Add(thread);
@@ -252,7 +263,7 @@ internal sealed partial class ShutdownCoordinator
                     "can't register atexit after shutdown: the at-exit hooks are already running or done, so this one would never run. Register it before the process begins to exit.");
             }
 
-            _atExit.Add(callback);
+            (_atExit ??= []).Add(callback);
         }
     }
 
@@ -261,7 +272,7 @@ internal sealed partial class ShutdownCoordinator
         ArgumentNullException.ThrowIfNull(callback);
         lock (_lock)
         {
-            return _atExit.RemoveAll(h => h.Equals(callback)) > 0;
+            return _atExit is not null && _atExit.RemoveAll(h => h.Equals(callback)) > 0;
         }
     }
 
@@ -276,7 +287,7 @@ internal sealed partial class ShutdownCoordinator
                     "can't register atexit after shutdown: the before-join hooks have already been collected, so this one would never run. Register it before the process begins to exit.");
             }
 
-            _beforeJoin.Add(callback);
+            (_beforeJoin ??= []).Add(callback);
         }
     }
 
@@ -291,7 +302,7 @@ internal sealed partial class ShutdownCoordinator
                 return false;
             }
 
-            _participants.Add(participant);
+            (_participants ??= []).Add(participant);
             return true;
         }
     }
@@ -301,7 +312,7 @@ internal sealed partial class ShutdownCoordinator
     {
         lock (_lock)
         {
-            _participants.Remove(participant);
+            _participants?.Remove(participant);
         }
     }
 
@@ -422,7 +433,10 @@ internal sealed partial class ShutdownCoordinator
             _registry.Exempt(joinedCaller);
         }
 
+        // Outside the lock: under NativeAOT this creates the ActivitySource, whose listeners' callbacks are user code.
+        bool traced = _emitTraces && DaemonThreadsTracing.Listening();
         bool run;
+        ShutdownReport? idle = null;
         lock (_lock)
         {
             run = _phase == Phase.Idle;
@@ -435,6 +449,7 @@ internal sealed partial class ShutdownCoordinator
                 _runnerIdentity = caller.Thread ?? DaemonThread.Main;
                 _startTimestamp = Stopwatch.GetTimestamp();
                 _callerMayBeBlocked |= callerMayBeBlocked;
+                idle = traced ? null : TryFinishIdle(trigger);
             }
             else if (callerMayBeBlocked)
             {
@@ -448,7 +463,53 @@ internal sealed partial class ShutdownCoordinator
             return ReportForLateCaller(caller);
         }
 
+        if (idle is not null)
+        {
+            if (_isProcessWide)
+            {
+                DaemonThreadsMetrics.ShutdownCompleted(idle);
+            }
+
+            _done.Set();
+            return idle;
+        }
+
         return RunSequence();
+    }
+
+    /// <summary>
+    /// The whole sequence of an exit that has nothing to run, in the lock section that began it: no hook, no participant,
+    /// no live started thread, no tracked task, nobody holding <see cref="ShuttingDown"/>, no report handler, no span
+    /// listener, and not a signal that must wait for the main program. Every step would find nothing to do and the report
+    /// is empty, so the phase goes straight to Done (with the point of no return passed) and the report lists nothing.
+    /// </summary>
+    /// <returns>The report, or <see langword="null"/> when something is there to run: then <see cref="RunSequence"/> runs.</returns>
+    /// <remarks>
+    /// The common exit of a short program (RunMain that started and joined its threads): the full sequence cost it 2-3 ms
+    /// of CPU at its first and only run, in type loads (its lists, the point of no return's tuple, the report's lists) and
+    /// first calls (benchmarks/README.md, issue 11 "Wave 4"). Threads are added under this lock, so none can slip in; a
+    /// task tracked concurrently (lock-free) is seen after the point of no return's flag and fence, and then the full
+    /// sequence runs with the point already passed: the task is joined, later tracks and non-daemon starts are refused.
+    /// </remarks>
+    private ShutdownReport? TryFinishIdle(ShutdownTrigger trigger)
+    {
+        if (_beforeJoin is { Count: > 0 } || _atExit is { Count: > 0 } || _participants is { Count: > 0 } || _shuttingDown is not null
+            || ReportSink is not null || (trigger is ShutdownTrigger.SigTerm or ShutdownTrigger.SigInt or ShutdownTrigger.SigHup && _mainProgramRunning)
+            || !_registry.TryPassPointOfNoReturnIfIdle())
+        {
+            return null;
+        }
+
+        var report = new ShutdownReport(trigger, Stopwatch.GetElapsedTime(_startTimestamp));
+        if (_isProcessWide)
+        {
+            _mainStopped.Set();
+        }
+
+        _report = report;
+        _phase = Phase.Done;
+        Monitor.PulseAll(_lock);
+        return report;
     }
 
     private ShutdownReport RunSequence()
@@ -473,15 +534,9 @@ internal sealed partial class ShutdownCoordinator
         bool tokenHandedOut;
         lock (_lock)
         {
+            // When nobody has seen the token no callback can be registered on it: no step thread (a thread start and join
+            // of every exit; benchmarks/README.md, "Start-up"), and the getter answers a cancelled token from now on.
             tokenHandedOut = _shuttingDown is not null;
-            if (!tokenHandedOut)
-            {
-                // Nobody has seen the token, so no callback can be registered on it: cancelled here, no step thread
-                // (a thread start and join of every exit; benchmarks/README.md, "Start-up").
-                var source = new CancellationTokenSource();
-                source.Cancel();
-                _shuttingDown = source;
-            }
         }
 
         if (tokenHandedOut)
@@ -497,7 +552,7 @@ internal sealed partial class ShutdownCoordinator
             {
                 lock (_lock)
                 {
-                    _abandonedHooks.Add(new UnfinishedWork(ExitWorkKind.MainProgram, DaemonThread.Main.Name, thread: DaemonThread.Main));
+                    (_abandonedHooks ??= []).Add(new UnfinishedWork(ExitWorkKind.MainProgram, DaemonThread.Main.Name, thread: DaemonThread.Main));
                 }
             }
         }
@@ -508,8 +563,8 @@ internal sealed partial class ShutdownCoordinator
         lock (_lock)
         {
             _phase = Phase.BeforeJoin;
-            hooks = [.. _beforeJoin];
-            participants = [.. _participants];
+            hooks = _beforeJoin is null ? [] : [.. _beforeJoin];
+            participants = _participants is null ? [] : [.. _participants];
             joinTimeout = _joinTimeout;
         }
 
@@ -563,7 +618,7 @@ internal sealed partial class ShutdownCoordinator
         lock (_lock)
         {
             _phase = Phase.AtExit;
-            hooks = [.. _atExit];
+            hooks = _atExit is null ? [] : [.. _atExit];
             joinTimeout = _joinTimeout;
         }
 

@@ -451,6 +451,26 @@ internal sealed class ThreadRegistry
         }
     }
 
+    /// <summary>
+    /// Passes the point of no return if no started thread is live and no task is tracked; call under <see cref="SyncRoot"/>.
+    /// </summary>
+    /// <returns>
+    /// <see langword="false"/> when something is live or tracked. Threads are added under the lock, so that answer holds;
+    /// a task tracked concurrently may be seen only after the flag is set (the same fence protocol as <see cref="Track"/>),
+    /// and then the flag stays set and the caller runs the full sequence, which joins the task.
+    /// </returns>
+    internal bool TryPassPointOfNoReturnIfIdle()
+    {
+        if (_count != 0 || _tracked.Count() != 0)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _pastPointOfNoReturn, true);
+        Interlocked.MemoryBarrier(); // before the tracked tasks are read again: see the race in Track
+        return _tracked.Count() == 0;
+    }
+
     // Drops dummies whose OS thread has ended (CPython 3.13+ removes them when the foreign thread exits).
     private int PruneDummies()
     {
