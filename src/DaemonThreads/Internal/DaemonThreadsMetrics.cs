@@ -123,7 +123,7 @@ internal static class DaemonThreadsMetrics
     }
 
     private static bool IsDiagnosticSource(Assembly assembly)
-        => assembly.FullName is { } name && PlainText.StartsWithOrdinal(name, DiagnosticSourcePrefix);
+        => assembly.FullName is { } name && PlainText.StartsWithOrdinal(name, 0, DiagnosticSourcePrefix);
 
     private static void OnAssemblyLoad(object? sender, AssemblyLoadEventArgs args)
     {

@@ -57,7 +57,13 @@ internal static partial class NativeThread
 
         const int MaxBytes = 15;
         byte* buffer = stackalloc byte[MaxBytes + 1];
-        System.Text.Unicode.Utf8.FromUtf16(name, new Span<byte>(buffer, MaxBytes), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
+        int written;
+        fixed (char* chars = name)
+        {
+            // Spans made from pointers: a string converted to a span goes through MemoryExtensions (System.Memory, see PlainText).
+            System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, name.Length), new Span<byte>(buffer, MaxBytes), out _, out written, replaceInvalidSequences: true, isFinalBlock: true);
+        }
+
         buffer[written] = 0;
         try
         {

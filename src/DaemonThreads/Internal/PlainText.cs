@@ -6,6 +6,11 @@ namespace DaemonThreads.Internal;
 /// The few text operations the start-up and exit paths need, as plain loops: the framework's culture-aware formatting
 /// and ordinal search each cost a short program 0.5-3 ms on their first use (benchmarks/README.md, "Wave 3").
 /// </summary>
+/// <remarks>
+/// Strings and indexes, no spans: C# 14 converts a string to a <see cref="ReadOnlySpan{T}"/> through
+/// <c>MemoryExtensions.AsSpan</c>, whose reference assembly is System.Memory, and the runtime loads that facade (0.25-0.6 ms)
+/// at the first such conversion; a raw program never loads it (benchmarks/README.md, issue 11 "Wave 4").
+/// </remarks>
 internal static class PlainText
 {
     /// <summary>Formats a number in decimal digits, as <c>ToString(CultureInfo.InvariantCulture)</c> does.</summary>
@@ -13,15 +18,16 @@ internal static class PlainText
     /// By hand: the process's first culture-aware formatting initialises CultureInfo and NumberFormatInfo, 2.3-2.9 ms of
     /// CPU in a short program (benchmarks/README.md, "Start-up"), which the generated name of its one thread would pay.
     /// </remarks>
-    internal static string Decimal(int value)
+    internal static unsafe string Decimal(int value)
     {
         if (value < 0)
         {
             return value.ToString(CultureInfo.InvariantCulture); // never for a counter; kept exact anyway
         }
 
-        Span<char> digits = stackalloc char[10];
-        int start = digits.Length;
+        // A pointer, not a span: nothing here may reach System.Memory (see the class remarks).
+        char* digits = stackalloc char[10];
+        int start = 10;
         do
         {
             digits[--start] = (char)('0' + (value % 10));
@@ -29,21 +35,21 @@ internal static class PlainText
         }
         while (value != 0);
 
-        return new string(digits[start..]);
+        return new string(digits, start, 10 - start);
     }
 
-    /// <summary>Tells whether <paramref name="text"/> starts with <paramref name="prefix"/>, comparing chars (ordinal).</summary>
+    /// <summary>Tells whether <paramref name="text"/> has <paramref name="prefix"/> at <paramref name="start"/>, comparing chars (ordinal).</summary>
     /// <remarks>A loop: the first <c>StartsWith(..., StringComparison.Ordinal)</c> of a process costs about 0.5 ms of start-up.</remarks>
-    internal static bool StartsWithOrdinal(ReadOnlySpan<char> text, string prefix)
+    internal static bool StartsWithOrdinal(string text, int start, string prefix)
     {
-        if (text.Length < prefix.Length)
+        if (text.Length - start < prefix.Length)
         {
             return false;
         }
 
         for (int i = 0; i < prefix.Length; i++)
         {
-            if (text[i] != prefix[i])
+            if (text[start + i] != prefix[i])
             {
                 return false;
             }
@@ -58,7 +64,7 @@ internal static class PlainText
     {
         for (int i = 0; i + value.Length <= text.Length; i++)
         {
-            if (StartsWithOrdinal(text.AsSpan(i), value))
+            if (StartsWithOrdinal(text, i, value))
             {
                 return i;
             }

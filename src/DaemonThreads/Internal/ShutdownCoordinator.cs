@@ -236,11 +236,18 @@ internal sealed partial class ShutdownCoordinator
     /// </summary>
     internal void NoteJoinedByStep(DaemonThread thread)
     {
-        if (!ReferenceEquals(t_stepOwner, this))
+        if (ReferenceEquals(t_stepOwner, this))
         {
-            return;
+            NoteJoinedByStepCore(thread);
         }
+    }
 
+    // Apart, never inlined: every Join calls NoteJoinedByStep, and a method that creates a List<DaemonThread> makes the
+    // runtime load that type (and the System.Collections facade, 0.3-0.6 ms) when it prepares the method, even when the
+    // list is never made (benchmarks/README.md, issue 11 "Wave 4").
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void NoteJoinedByStepCore(DaemonThread thread)
+    {
         lock (_lock)
         {
             _joinedBySteps ??= [];
@@ -493,7 +500,8 @@ internal sealed partial class ShutdownCoordinator
     /// </remarks>
     private ShutdownReport? TryFinishIdle(ShutdownTrigger trigger)
     {
-        if (_beforeJoin is { Count: > 0 } || _atExit is { Count: > 0 } || _participants is { Count: > 0 } || _shuttingDown is not null
+        // Null checks only, no List<T> member: a list once made (even emptied since) sends the exit down the full path.
+        if (_beforeJoin is not null || _atExit is not null || _participants is not null || _shuttingDown is not null
             || ReportSink is not null || (trigger is ShutdownTrigger.SigTerm or ShutdownTrigger.SigInt or ShutdownTrigger.SigHup && _mainProgramRunning)
             || !_registry.TryPassPointOfNoReturnIfIdle())
         {

@@ -47,16 +47,17 @@ internal static class ThreadNaming
             return false;
         }
 
-        ReadOnlySpan<char> s = SkipSpaces(text);
+        // Indexes into the string, not spans (see PlainText).
+        int p = SkipSpaces(text, 0);
         while (true)
         {
-            if (StartsWithWord(s, "static"))
+            if (StartsWithWord(text, p, "static"))
             {
-                s = SkipSpaces(s[6..]);
+                p = SkipSpaces(text, p + 6);
             }
-            else if (StartsWithWord(s, "async"))
+            else if (StartsWithWord(text, p, "async"))
             {
-                s = SkipSpaces(s[5..]);
+                p = SkipSpaces(text, p + 5);
             }
             else
             {
@@ -64,25 +65,25 @@ internal static class ThreadNaming
             }
         }
 
-        if (StartsWithWord(s, "delegate"))
+        if (StartsWithWord(text, p, "delegate"))
         {
             return true;
         }
 
         int afterParameters;
-        if (s.Length > 0 && s[0] == '(')
+        if (p < text.Length && text[p] == '(')
         {
             // A parenthesised parameter list: the matching ')' must be followed by "=>" (a cast or a parenthesised
             // expression is followed by something else).
             int depth = 0;
             afterParameters = -1;
-            for (int i = 0; i < s.Length; i++)
+            for (int i = p; i < text.Length; i++)
             {
-                if (s[i] == '(')
+                if (text[i] == '(')
                 {
                     depth++;
                 }
-                else if (s[i] == ')' && --depth == 0)
+                else if (text[i] == ')' && --depth == 0)
                 {
                     afterParameters = i + 1;
                     break;
@@ -97,13 +98,13 @@ internal static class ThreadNaming
         else
         {
             // One parameter without parentheses: an identifier, then "=>".
-            int i = 0;
-            while (i < s.Length && (IsIdentifierChar(s[i]) || s[i] == '@'))
+            int i = p;
+            while (i < text.Length && (IsIdentifierChar(text[i]) || text[i] == '@'))
             {
                 i++;
             }
 
-            if (i == 0)
+            if (i == p)
             {
                 return false;
             }
@@ -111,24 +112,23 @@ internal static class ThreadNaming
             afterParameters = i;
         }
 
-        return PlainText.StartsWithOrdinal(SkipSpaces(s[afterParameters..]), "=>");
+        return PlainText.StartsWithOrdinal(text, SkipSpaces(text, afterParameters), "=>");
     }
 
-    private static bool StartsWithWord(ReadOnlySpan<char> s, string word)
-        => PlainText.StartsWithOrdinal(s, word) && (s.Length == word.Length || !IsIdentifierChar(s[word.Length]));
+    private static bool StartsWithWord(string s, int start, string word)
+        => PlainText.StartsWithOrdinal(s, start, word) && (s.Length == start + word.Length || !IsIdentifierChar(s[start + word.Length]));
 
     /// <summary>Builds <c>Dummy-N</c>.</summary>
     internal static string DummyName(int number) => "Dummy-" + PlainText.Decimal(number);
 
-    private static ReadOnlySpan<char> SkipSpaces(ReadOnlySpan<char> s)
+    private static int SkipSpaces(string s, int i)
     {
-        int i = 0;
         while (i < s.Length && s[i] is ' ' or '\t' or '\r' or '\n')
         {
             i++;
         }
 
-        return s[i..];
+        return i;
     }
 
     private static bool IsIdentifierChar(char c)

@@ -37,7 +37,7 @@ internal sealed class ThreadRegistry
     // Below this many dummies a prune is not worth its scan.
     private const int MinDummiesBeforePrune = 16;
 
-    private readonly List<DaemonThread> _dummies = [];
+    private List<DaemonThread>? _dummies; // created by the first adopted dummy: a List<T> is a type load, and its facade an assembly load, at start-up
     private readonly TrackedTaskTable _tracked;
     private int _dummiesAfterPrune; // the length of _dummies after the last prune: AddDummy prunes when it has doubled
     private DaemonThread? _head;
@@ -201,7 +201,7 @@ internal sealed class ThreadRegistry
     {
         lock (_lock)
         {
-            _dummies.Add(dummy);
+            (_dummies ??= []).Add(dummy);
             if (_dummies.Count >= Math.Max(2 * _dummiesAfterPrune, MinDummiesBeforePrune))
             {
                 PruneDummies();
@@ -216,7 +216,7 @@ internal sealed class ThreadRegistry
         {
             lock (_lock)
             {
-                return _dummies.Count;
+                return _dummies?.Count ?? 0;
             }
         }
     }
@@ -267,7 +267,10 @@ internal sealed class ThreadRegistry
                 list.Add(t);
             }
 
-            list.AddRange(_dummies);
+            if (_dummies is not null)
+            {
+                list.AddRange(_dummies);
+            }
             return list;
         }
     }
@@ -474,6 +477,11 @@ internal sealed class ThreadRegistry
     // Drops dummies whose OS thread has ended (CPython 3.13+ removes them when the foreign thread exits).
     private int PruneDummies()
     {
+        if (_dummies is null)
+        {
+            return 0;
+        }
+
         _dummies.RemoveAll(static d => !d.IsAlive);
         _dummiesAfterPrune = _dummies.Count;
 

@@ -35,4 +35,53 @@ internal static class StartupScenarios
         Out.Line("loaded: " + string.Join(", ", loaded));
         return code;
     }
+
+    // Issue 11 wave 4: the facades a raw twin of the short program never loads, and that the library loaded only through
+    // how its code was written (a string converted to a span goes through System.Memory's MemoryExtensions; a method that
+    // creates a List<T> makes the runtime load System.Collections when it prepares the method). Recorded while RunMain
+    // runs, so the scenario host's own loads before it do not count.
+    private static readonly string[] s_facades = ["System.Collections", "System.Memory", "System.Linq", "System.Collections.Concurrent"];
+    private static readonly string?[] s_loadedDuring = new string?[64];
+    private static int s_loadedCount;
+
+    [Scenario("short-program-facades")]
+    public static int ShortProgramFacades()
+    {
+        AppDomain.CurrentDomain.AssemblyLoad += RecordLoad;
+        int code = ExitRegistry.RunMain(() =>
+        {
+            int ran = 0;
+            var thread = new DaemonThread(() => ran = 1);
+            thread.Start();
+            thread.Join();
+            return ran == 1 ? 0 : 3;
+        });
+        AppDomain.CurrentDomain.AssemblyLoad -= RecordLoad;
+
+        var loaded = new List<string>();
+        for (int i = 0; i < Math.Min(s_loadedCount, s_loadedDuring.Length); i++)
+        {
+            if (s_loadedDuring[i] is string name && Array.IndexOf(s_facades, name) >= 0)
+            {
+                loaded.Add(name);
+            }
+        }
+
+        loaded.Sort(StringComparer.Ordinal);
+        Out.Line("ok");
+        Out.Line("loaded during RunMain: " + string.Join(", ", loaded));
+        return code;
+    }
+
+    private static void RecordLoad(object? sender, AssemblyLoadEventArgs args)
+    {
+        // No collection here: the handler must not load what it watches for.
+        int i = Interlocked.Increment(ref s_loadedCount) - 1;
+        if (i < s_loadedDuring.Length)
+        {
+            string? full = args.LoadedAssembly.FullName;
+            int comma = full is null ? -1 : full.IndexOf(',', StringComparison.Ordinal);
+            s_loadedDuring[i] = comma < 0 ? full : full![..comma];
+        }
+    }
 }
