@@ -72,14 +72,20 @@ public partial class DaemonThread
         // belongs to it (SPEC 2.2), and the new thread must not allocate to get it there: a thread that allocates at
         // all takes an 8 KiB allocation context from the GC, which was the whole of the RSS per thread over a bare raw
         // thread and 43 MB of page faults with 5,000 blocked threads (benchmarks/README.md, issue 11 wave 2).
-        object? starterOwner = s_logical.Value;
+        // The first ColdStarts starts leave this thread's context alone: Thread.Start flows it as for a raw Thread, and
+        // Bootstrap adds the owner on the new thread (an allocation there, for a handful of threads), which spares the
+        // short program two AsyncLocal writes here and the capture of a context made only to carry the owner
+        // (benchmarks/README.md, issue 11 "Wave 4").
         bool warm = WarmStart();
         _warmStart = warm;
         bool placed = warm && TryPlaceOwnerContext(thread);
-        if (!placed)
+        bool ownerFlows = warm && !placed;
+        object? starterOwner = null;
+        if (ownerFlows)
         {
             // Something flows from this thread anyway (or flow is suppressed): Thread.Start captures this thread's
             // context with the owner added, and the new thread runs under it, as a raw Thread started here would.
+            starterOwner = s_logical.Value;
             s_logical.Value = this;
         }
 
@@ -114,7 +120,7 @@ public partial class DaemonThread
         }
         finally
         {
-            if (!placed)
+            if (ownerFlows)
             {
                 s_logical.Value = starterOwner;
             }
@@ -377,7 +383,7 @@ public partial class DaemonThread
         // this thread through the owner in its context, and caches it in t_current only if the body asks.
         if (!_ownerPlaced && !ReferenceEquals(s_logical.Value, this))
         {
-            s_logical.Value = this; // the starter had suppressed ExecutionContext flow
+            s_logical.Value = this; // a cold start (see Start), or the starter had suppressed ExecutionContext flow
         }
 
         long? nativeId = NativeThread.CurrentId();

@@ -466,7 +466,12 @@ public static class ExitRegistry
             // The code the runtime will exit with (Environment.Exit's argument, or Main's result) is this path's claim:
             // an earlier claim (ExitRegistry.Exit, a signal) wins, a later one loses (SPEC 5.5).
             Coordinator.ClaimExitCode(Environment.ExitCode);
-            Coordinator.Shutdown(ShutdownTrigger.ProcessExit, callerMayBeBlocked: true);
+            if (!Coordinator.IsDone)
+            {
+                // Finished already (RunMain, Exit): Shutdown would only hand this thread the report it has no use for.
+                Coordinator.Shutdown(ShutdownTrigger.ProcessExit, callerMayBeBlocked: true);
+            }
+
             if (Coordinator.ClaimedExitCode is int code)
             {
                 Environment.ExitCode = code;

@@ -27,4 +27,18 @@ public class StartupCostTests
         result.ExitCode.Should().Be(0);
         result.Stdout.Should().Equal(["ok", "loaded during RunMain: "], "the library's short-program path needs neither System.Collections nor System.Memory");
     }
+
+    [Fact]
+    public async Task FirstStartOfAProcess_PoolCodeInTheBodyBelongsToTheThreadAndTheStarterKeepsItsContext()
+    {
+        // The cold starts (the first DaemonThread.ColdStarts of a process, which every test process has long passed) add
+        // the owner on the new thread instead of flowing it from the starter's context.
+        ScenarioResult result = await ScenarioProcess.RunAsync("cold-start-owner");
+
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Should().Equal(
+            "pool code in the body belongs to: cold",
+            "flowed from the starter: from main",
+            "pool code in main after the start belongs to: MainThread");
+    }
 }

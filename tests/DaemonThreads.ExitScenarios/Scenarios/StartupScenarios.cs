@@ -84,4 +84,30 @@ internal static class StartupScenarios
             s_loadedDuring[i] = comma < 0 ? full : full![..comma];
         }
     }
+
+    private static readonly AsyncLocal<string?> s_flowed = new();
+
+    // Issue 11 wave 4: the first DaemonThread.ColdStarts starts leave the starter's ExecutionContext alone and add the
+    // owner on the new thread. What a body sees must not change: pool code it starts belongs to it, what the starter's
+    // context holds flows in as for a raw Thread, and the starter's own context does not get the owner.
+    [Scenario("cold-start-owner")]
+    public static int ColdStartOwner()
+    {
+        s_flowed.Value = "from main";
+        DaemonThread? fromPool = null;
+        string? flowedIn = null;
+        var thread = new DaemonThread(() =>
+        {
+            flowedIn = s_flowed.Value;
+            fromPool = Task.Run(() => DaemonThread.Current).GetAwaiter().GetResult();
+        }, name: "cold");
+        thread.Start();
+        thread.Join();
+        DaemonThread mainFromPool = Task.Run(() => DaemonThread.Current).GetAwaiter().GetResult();
+
+        Out.Line("pool code in the body belongs to: " + fromPool?.Name);
+        Out.Line("flowed from the starter: " + flowedIn);
+        Out.Line("pool code in main after the start belongs to: " + mainFromPool.Name);
+        return 0;
+    }
 }
