@@ -41,7 +41,15 @@ public class SignalExitTests
 
         result.ExitCode.Should().Be(exitCode);
         result.Stdout.Should().Equal(["READY", "before-join", "atexit"], "at-exit hooks still run after the wait is abandoned");
-        result.StderrLines().Should().Equal([TimedOut("stuck")], "the thread that never ends is named");
+
+        // Race, not a fault: the hook has printed its line but may not have returned when the second signal lands; that
+        // signal then ends the hook's step (reported as abandoned) instead of the join, and the join, already stopped,
+        // names the stuck thread all the same (seen once in a loaded full run). Nothing the test can observe tells the two
+        // moments apart, so both outcomes are accepted, and nothing else is.
+        string[] stderr = result.StderrLines().ToArray();
+        string[] hookLine = stderr.Where(l => l.StartsWith("DaemonThreads: shutdown abandoned 1 hook(s) still running: before-join hook", StringComparison.Ordinal)).ToArray();
+        hookLine.Length.Should().BeLessThanOrEqualTo(1);
+        stderr.Except(hookLine).Should().Equal([TimedOut("stuck")], "the thread that never ends is named");
         result.Elapsed.Should().BeLessThan(Prompt, "nothing waits once the second signal arrives");
     }
 
