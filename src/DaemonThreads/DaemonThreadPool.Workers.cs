@@ -1,4 +1,3 @@
-using System.Globalization;
 using DaemonThreads.Internal;
 
 namespace DaemonThreads;
@@ -157,7 +156,7 @@ public sealed partial class DaemonThreadPool : IExitParticipant
                 return;
             }
 
-            string name = _threadNamePrefix + "_" + _workers.Count.ToString(CultureInfo.InvariantCulture);
+            string name = _threadNamePrefix + "_" + PlainText.Decimal(_workers.Count);
 
             // A non-daemon worker runs on a background OS thread (see the class remarks); the exit sequence joins it.
             var worker = new DaemonThread(WorkerLoop, name, _isDaemon, runInBackground: !_isDaemon);

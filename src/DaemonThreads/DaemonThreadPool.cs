@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using DaemonThreads.Internal;
 
 namespace DaemonThreads;
@@ -102,7 +101,7 @@ public sealed partial class DaemonThreadPool : IDisposable, IAsyncDisposable
 
         // As CPython, the counter moves only when the default prefix is used.
         _threadNamePrefix = string.IsNullOrEmpty(threadNamePrefix)
-            ? "ThreadPoolExecutor-" + Interlocked.Increment(ref s_counter).ToString(CultureInfo.InvariantCulture)
+            ? "ThreadPoolExecutor-" + PlainText.Decimal(Interlocked.Increment(ref s_counter))
             : threadNamePrefix;
     }
 

@@ -33,5 +33,5 @@ public sealed class UnfinishedWork
 
     /// <summary>Returns <c>KIND NAME</c>, with the count when it is not 1.</summary>
     /// <returns>For example <c>Task upload</c> or <c>PoolItems ThreadPoolExecutor-0 (3)</c>.</returns>
-    public override string ToString() => Kind + " " + Name + (Count == 1 ? string.Empty : " (" + Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")");
+    public override string ToString() => Kind + " " + Name + (Count == 1 ? string.Empty : " (" + Internal.PlainText.Decimal(Count) + ")");
 }

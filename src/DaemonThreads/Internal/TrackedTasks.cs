@@ -146,7 +146,7 @@ internal sealed class TrackedTaskTable
     }
 
     private static UnfinishedWork Unfinished(Task task, string? name) =>
-        new(ExitWorkKind.Task, name ?? "Task-" + task.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), task: task);
+        new(ExitWorkKind.Task, name ?? "Task-" + PlainText.Decimal(task.Id), task: task);
 
     private Entry[] CreateSlots()
     {
