@@ -88,6 +88,40 @@ public class DaemonThreadNamingTests
     }
 
     [Theory]
+    [InlineData("Thread-", 1, null, "Thread-1")]
+    [InlineData("Thread-", 70, "<lambda>", "Thread-70 (<lambda>)")]
+    [InlineData("Dummy-", 1234567890, null, "Dummy-1234567890")]
+    [InlineData("Thread-", int.MaxValue, "Target", "Thread-2147483647 (Target)")]
+    [InlineData("Thread-", 0, "", "Thread-0 ()")]
+    [InlineData("Thread-", -3, "x", "Thread--3 (x)")]
+    public void Numbered_BuildsWhatConcatenationBuilds(string prefix, int number, string? detail, string expected)
+    {
+        string concatenated = detail is null ? prefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture) : prefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture) + " (" + detail + ")";
+        PlainText.Numbered(prefix, number, detail).Should().Be(expected).And.Be(concatenated);
+    }
+
+    [Fact]
+    public void Numbered_WithADetailLongerThanTheStackBuffer_FallsBackToConcatenation()
+    {
+        string detail = new('m', 2000);
+        PlainText.Numbered("Thread-", 5, detail).Should().Be("Thread-5 (" + detail + ")");
+    }
+
+    [Fact]
+    public void Numbered_AllocatesOnlyTheName()
+    {
+        // Issue 11 wave 4: a generated name was three allocations (the number's string, the concatenation's array, the
+        // name); 96 bytes of each start.
+        PlainText.Numbered("Thread-", 12, "<lambda>"); // warm up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        string name = PlainText.Numbered("Thread-", 12, "<lambda>");
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // One string: 22 bytes of header, length and terminator plus 2 per char, rounded up to 8 (64 for these 19 chars).
+        allocated.Should().BeLessThanOrEqualTo((2 * name.Length) + 32, "one string of {0} chars is all it allocates", name.Length);
+    }
+
+    [Theory]
     [InlineData("<Main>b__0_0", ">b__", 5)]
     [InlineData("<Main>g__Worker|0_0", ">g__", 5)]
     [InlineData("abc", "abcd", -1)]

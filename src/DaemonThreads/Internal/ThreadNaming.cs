@@ -20,13 +20,7 @@ internal static class ThreadNaming
     /// <param name="targetExpression">The source text the caller wrote for the target (CallerArgumentExpression), if known.</param>
     internal static string ThreadName(int number, Delegate? target, string? targetExpression = null)
     {
-        string n = PlainText.Decimal(number);
-        if (target is null)
-        {
-            return "Thread-" + n;
-        }
-
-        return "Thread-" + n + " (" + (IsLambdaExpression(targetExpression) ? LambdaName : TargetName(target)) + ")";
+        return PlainText.Numbered("Thread-", number, target is null ? null : IsLambdaExpression(targetExpression) ? LambdaName : TargetName(target));
     }
 
     private const string LambdaName = "<lambda>";
@@ -119,7 +113,7 @@ internal static class ThreadNaming
         => PlainText.StartsWithOrdinal(s, start, word) && (s.Length == start + word.Length || !IsIdentifierChar(s[start + word.Length]));
 
     /// <summary>Builds <c>Dummy-N</c>.</summary>
-    internal static string DummyName(int number) => "Dummy-" + PlainText.Decimal(number);
+    internal static string DummyName(int number) => PlainText.Numbered("Dummy-", number, null);
 
     private static int SkipSpaces(string s, int i)
     {
