@@ -422,6 +422,25 @@ public class ShutdownCoordinatorTests
         }
     }
 
+    [Fact]
+    public void FormatForStandardError_MoreThanTwentyThreads_NamesTwentyAndCountsTheRest()
+    {
+        // The line shows the first 20 names and "and N more"; only those 20 names are read (issue 11 wave 4: an exit
+        // that abandons 5,000 daemon threads copied all 5,000 names to print 20).
+        var daemons = Enumerable.Range(0, 25).Select(i => new DaemonThread(() => { }, name: "d" + i, isDaemon: true)).ToList();
+        var stuck = Enumerable.Range(0, 21).Select(i => new DaemonThread(() => { }, name: "n" + i, isDaemon: false)).ToList();
+        var tasks = new List<UnfinishedWork> { new(ExitWorkKind.PoolItems, "pool", count: 3) };
+        var report = new ShutdownReport(ShutdownTrigger.RunMain, [], stuck, daemons, [], TimeSpan.Zero, isComplete: true,
+            [.. stuck.Select(t => new UnfinishedWork(ExitWorkKind.Thread, t.Name, thread: t)), .. tasks, .. daemons.Select(t => new UnfinishedWork(ExitWorkKind.DaemonThread, t.Name, thread: t))]);
+
+        string[] lines = ShutdownCoordinator.FormatForStandardError(report).Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+
+        lines.Should().Equal(
+            "DaemonThreads: shutdown stopped waiting for 21 non-daemon thread(s), abandoned: " + string.Join(", ", stuck.Take(20).Select(t => t.Name)) + " and 1 more",
+            "DaemonThreads: shutdown cancelled 3 queued pool item(s) that never started: pool (3)",
+            "DaemonThreads: shutdown abandoned 25 daemon thread(s): " + string.Join(", ", daemons.Take(20).Select(t => t.Name)) + " and 5 more");
+    }
+
     private static Exception? Record(Action action)
     {
         try

@@ -145,7 +145,7 @@ internal sealed partial class ShutdownCoordinator
             text.Append("DaemonThreads: shutdown stopped waiting for ")
                 .Append(PlainText.Decimal(report.TimedOut.Count))
                 .Append(" non-daemon thread(s), abandoned: ");
-            AppendNames(text, ThreadNames(report.TimedOut));
+            AppendNames(text, ThreadNames(report.TimedOut), report.TimedOut.Count);
         }
 
         AppendKind(text, report, ExitWorkKind.Task, "DaemonThreads: shutdown stopped waiting for ", " tracked task(s), abandoned: ");
@@ -157,7 +157,7 @@ internal sealed partial class ShutdownCoordinator
             text.Append("DaemonThreads: shutdown abandoned ")
                 .Append(PlainText.Decimal(report.Abandoned.Count))
                 .Append(" daemon thread(s): ");
-            AppendNames(text, ThreadNames(report.Abandoned));
+            AppendNames(text, ThreadNames(report.Abandoned), report.Abandoned.Count);
         }
 
         return text.ToString();
@@ -190,21 +190,23 @@ internal sealed partial class ShutdownCoordinator
             text.Append(PlainText.Decimal(count)).Append(after);
         }
 
-        AppendNames(text, names);
+        AppendNames(text, names, names.Count);
     }
 
+    // The first MaxNamesPerLine names only: the line shows no more, and an exit that abandons 5,000 daemon threads
+    // should not copy 5,000 names to print 20.
     private static List<string> ThreadNames(IReadOnlyList<DaemonThread> threads)
     {
-        var names = new List<string>(threads.Count);
-        foreach (DaemonThread t in threads)
+        var names = new List<string>(Math.Min(threads.Count, MaxNamesPerLine));
+        for (int i = 0; i < threads.Count && i < MaxNamesPerLine; i++)
         {
-            names.Add(t.Name);
+            names.Add(threads[i].Name);
         }
 
         return names;
     }
 
-    private static void AppendNames(StringBuilder text, List<string> names)
+    private static void AppendNames(StringBuilder text, List<string> names, int total)
     {
         int shown = Math.Min(names.Count, MaxNamesPerLine);
         for (int i = 0; i < shown; i++)
@@ -217,9 +219,9 @@ internal sealed partial class ShutdownCoordinator
             text.Append(names[i]);
         }
 
-        if (names.Count > shown)
+        if (total > shown)
         {
-            text.Append(" and ").Append(PlainText.Decimal(names.Count - shown)).Append(" more");
+            text.Append(" and ").Append(PlainText.Decimal(total - shown)).Append(" more");
         }
 
         text.Append(Environment.NewLine);
