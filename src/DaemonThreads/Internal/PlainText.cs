@@ -18,25 +18,8 @@ internal static class PlainText
     /// By hand: the process's first culture-aware formatting initialises CultureInfo and NumberFormatInfo, 2.3-2.9 ms of
     /// CPU in a short program (benchmarks/README.md, "Start-up"), which the generated name of its one thread would pay.
     /// </remarks>
-    internal static unsafe string Decimal(int value)
-    {
-        if (value < 0)
-        {
-            return value.ToString(CultureInfo.InvariantCulture); // never for a counter; kept exact anyway
-        }
-
-        // A pointer, not a span: nothing here may reach System.Memory (see the class remarks).
-        char* digits = stackalloc char[10];
-        int start = 10;
-        do
-        {
-            digits[--start] = (char)('0' + (value % 10));
-            value /= 10;
-        }
-        while (value != 0);
-
-        return new string(digits, start, 10 - start);
-    }
+    internal static string Decimal(int value)
+        => value < 0 ? value.ToString(CultureInfo.InvariantCulture) : Numbered(string.Empty, value, null); // negative: never for a counter; kept exact anyway
 
     /// <summary>Builds <c>prefix + number</c>, or <c>prefix + number + " (" + detail + ")"</c>, in one allocation.</summary>
     /// <remarks>
@@ -49,7 +32,7 @@ internal static class PlainText
         int length = prefix.Length + 10 + (detail is null ? 0 : detail.Length + 3);
         if (number < 0 || length > 512)
         {
-            string n = Decimal(number);
+            string n = number.ToString(CultureInfo.InvariantCulture); // a negative number or a very long detail: neither on the start-up path
             return detail is null ? prefix + n : prefix + n + " (" + detail + ")";
         }
 
