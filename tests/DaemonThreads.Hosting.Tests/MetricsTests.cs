@@ -67,6 +67,28 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
+    public void Meter_Version_IsTheLibrarysAssemblyVersion()
+    {
+        // The version is a constant the build writes (no reflection at run time, which NativeAOT paid for on the meter's
+        // thread); it must still say what the assembly says.
+        string? version = null;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == "DaemonThreads")
+                {
+                    version = instrument.Meter.Version;
+                }
+            },
+        };
+
+        listener.Start();
+
+        version.Should().NotBeNullOrEmpty().And.Be(typeof(ExitRegistry).Assembly.GetName().Version!.ToString());
+    }
+
+    [Fact]
     public void Start_DaemonAndNonDaemon_CountsEachStartByDaemonTag()
     {
         var worker = new DaemonThread(() => { }, name: "metrics-worker", isDaemon: false);

@@ -240,7 +240,7 @@ internal static class DaemonThreadsMetrics
         internal Instruments()
         {
             // Lives as long as the process: instruments are read until the very end of the exit sequence.
-            var meter = new Meter(MeterName, typeof(DaemonThreadsMetrics).Assembly.GetName().Version?.ToString());
+            var meter = new Meter(MeterName, BuildInfo.AssemblyVersion); // the assembly version, as a constant (DaemonThreads.csproj)
             meter.CreateObservableUpDownCounter(
                 "daemonthreads.thread.count",
                 static () => ThreadRegistry.Default.LiveMeasurements(),
