@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DaemonThreads.Internal;
@@ -5,13 +6,29 @@ namespace DaemonThreads.Internal;
 /// <summary>Reads the operating system's id of the calling thread (Python's <c>get_native_id()</c>).</summary>
 /// <remarks>
 /// The call is a system call (about 1 µs on the reference VM), so each thread reads it once, when it starts, and
-/// caches it; the runtime's own <c>Thread.CurrentOSThreadId</c> is not public.
+/// caches it. The runtime's own <c>Thread.CurrentOSThreadId</c> is not public: under NativeAOT it is read through an
+/// <see cref="UnsafeAccessorAttribute"/> (a direct call into the runtime), because there the process's first P/Invoke
+/// resolves its library in managed code, which cost the short program 150-300 µs and could reach 2 ms when it also
+/// initialised globalization (benchmarks/README.md, "Wave 5"). Under the JIT the accessor is compiled at run time and
+/// measured no cheaper than the P/Invoke, so the P/Invoke stays.
 /// </remarks>
 internal static partial class NativeThread
 {
     /// <summary>Gets the OS thread id of the calling thread, or <see langword="null"/> on a platform without one.</summary>
     internal static long? CurrentId()
     {
+        if (!RuntimeFeature.IsDynamicCodeSupported && !s_runtimeIdMissing)
+        {
+            try
+            {
+                return (long)RuntimeCurrentOSThreadId(null);
+            }
+            catch (MissingMethodException)
+            {
+                s_runtimeIdMissing = true; // a runtime without the member: the P/Invoke below
+            }
+        }
+
         try
         {
             if (OperatingSystem.IsLinux())
@@ -82,6 +99,13 @@ internal static partial class NativeThread
     /// <summary>Gets the OS thread id of the process's main thread when it can be known from another thread.</summary>
     /// <remarks>On Linux the main thread's id is the process id; elsewhere it is read when the main thread first uses the library.</remarks>
     internal static long? MainThreadIdFromOtherThread() => OperatingSystem.IsLinux() ? Environment.ProcessId : null;
+
+    private static volatile bool s_runtimeIdMissing;
+
+    // Thread.CurrentOSThreadId: gettid on Linux, GetCurrentThreadId on Windows, pthread_threadid_np on Apple systems, the
+    // ids the P/Invokes below read. The first parameter stands for the static member's type.
+    [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "get_CurrentOSThreadId")]
+    private static extern ulong RuntimeCurrentOSThreadId(Thread? ignored);
 
     // glibc's file name first: the bare name "libc" makes the runtime try "libc.so" and "liblibc.so" in every library
     // directory before it finds the C library (ten failed opens per process, benchmarks/README.md "Start-up"); musl and
