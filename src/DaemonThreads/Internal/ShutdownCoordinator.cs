@@ -707,5 +707,5 @@ internal sealed partial class ShutdownCoordinator
     }
 
     private static string HookName(Action hook)
-        => (hook.Method.DeclaringType?.Name is { } type ? type + "." : string.Empty) + ThreadNaming.TargetName(hook);
+        => (ThreadNaming.DeclaringTypeName(hook) is { } type ? type + "." : string.Empty) + ThreadNaming.TargetName(hook);
 }

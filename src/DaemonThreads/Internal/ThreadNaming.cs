@@ -128,6 +128,51 @@ internal static class ThreadNaming
     private static bool IsIdentifierChar(char c)
         => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' || (c > 127 && char.IsLetterOrDigit(c));
 
+    // What a target's name reads as where the runtime cannot tell it: NativeAOT with stack-trace data disabled
+    // (StackTraceSupport=false), the only case in which DiagnosticMethodInfo knows nothing.
+    private const string UnknownTargetName = "<target>";
+
+    /// <summary>Gets the name of the method a delegate calls, or <see langword="null"/> where the runtime cannot tell it.</summary>
+    /// <remarks>
+    /// Under NativeAOT through <c>DiagnosticMethodInfo</c> (the stack-trace data, which the image has anyway), not
+    /// <see cref="Delegate.Method"/>: the one use of <see cref="Delegate.Method"/> compiled the reflection runtime into the
+    /// image, 570 KB of a short program's 2.5 MB, which the runtime rehydrates at every start (the short program 1.14x raw
+    /// with it, 1.09x without; benchmarks/README.md, "Wave 5"). Under the JIT <see cref="Delegate.Method"/>, as before.
+    /// </remarks>
+    internal static string? MethodName(Delegate target)
+    {
+#if NET9_0_OR_GREATER
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            return System.Diagnostics.DiagnosticMethodInfo.Create(target)?.Name;
+        }
+#endif
+        return target.Method.Name;
+    }
+
+    /// <summary>Gets the simple name of the type that declares the method a delegate calls (<c>Type.Name</c>), if known.</summary>
+    internal static string? DeclaringTypeName(Delegate target)
+    {
+#if NET9_0_OR_GREATER
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            // "Namespace.Outer+Nested", with "[[...]]" after a generic type's arity: Type.Name is the part after the last
+            // separator of what comes before the brackets.
+            string? full = System.Diagnostics.DiagnosticMethodInfo.Create(target)?.DeclaringTypeName;
+            if (full is null)
+            {
+                return null;
+            }
+
+            int end = full.IndexOf('[', StringComparison.Ordinal);
+            end = end < 0 ? full.Length : end;
+            int start = Math.Max(full.LastIndexOf('.', end - 1), full.LastIndexOf('+', end - 1)) + 1;
+            return full[start..end];
+        }
+#endif
+        return target.Method.DeclaringType?.Name;
+    }
+
     /// <summary>
     /// Gets the name Python would show for a target: the method name; <c>&lt;lambda&gt;</c> for a C# lambda
     /// (compiled as <c>&lt;Outer&gt;b__0_0</c>); the declared name of a C# local function (compiled as
@@ -135,7 +180,7 @@ internal static class ThreadNaming
     /// </summary>
     internal static string TargetName(Delegate target)
     {
-        string name = target.Method.Name;
+        string name = MethodName(target) ?? UnknownTargetName;
         if (name.Length == 0 || name[0] != '<')
         {
             return name;
