@@ -20,6 +20,12 @@ switch (mode)
         }
 
         StartBlocked(Int(args, 1, 10_000), kind);
+        if (Environment.GetEnvironmentVariable("EXITHARNESS_GC") == "1")
+        {
+            // Where the time goes with thousands of live threads: every collection stops and scans all of them.
+            Console.Error.WriteLine($"gc0 {GC.CollectionCount(0)} gc1 {GC.CollectionCount(1)} gc2 {GC.CollectionCount(2)} allocated {GC.GetTotalAllocatedBytes()} pause {GC.GetTotalPauseDuration().TotalMilliseconds:F1} ms");
+        }
+
         return 0; // main returns with every thread blocked: the runtime abandons them
     case "nondaemon-exit":
         NonDaemonExit(Int(args, 1, 100), Int(args, 2, 200), kind);
@@ -46,6 +52,7 @@ switch (mode)
             usage: ExitHarness MODE ARGS raw|dt
               startjoin N raw|dt               median microseconds of N sequential start+join (empty body)
               daemon-exit K raw|dt             start K blocked daemon/background threads, return from main
+                                               (EXITHARNESS_GC=1: print collections, allocation and GC pause to stderr)
               nondaemon-exit K MS raw|dt       start K non-daemon threads that sleep MS, return from main at once
               nondaemon-measure RUNS K MS raw|dt  run nondaemon-exit RUNS times; print process end - slowest thread end
               idle K raw|dt                    start K blocked daemon threads, print VmHWM, return
