@@ -325,9 +325,6 @@ public sealed partial class DaemonThreadPool : IExitParticipant
         Monitor.PulseAll(_lock);
     }
 
-    /// <summary>The rounds of <see cref="Thread.SpinWait(int)"/> a spinning worker polls with before it yields (<see cref="SpinForWork"/>).</summary>
-    private const int BusyRounds = 64;
-
     /// <summary>Counts the caller as spinning if fewer than <see cref="s_maxSpinners"/> workers spin.</summary>
     private bool TryBeginSpin()
     {
@@ -346,34 +343,22 @@ public sealed partial class DaemonThreadPool : IExitParticipant
         return false;
     }
 
-    /// <summary>Polls, busy for a few microseconds and then yielding the core each time, until an item is queued, the pool is shut down, or the bounded spin ends.</summary>
+    /// <summary>Polls, yielding the core each time, until an item is queued, the pool is shut down, or the bounded spin ends.</summary>
     /// <remarks>
     /// Bounded by <see cref="s_spinTicks"/> (1 ms) and never sleeps: about as long as a waiter needs to see a result and
-    /// submit again. First <see cref="BusyRounds"/> rounds of <see cref="Thread.SpinWait(int)"/> (about 30 us in all on
-    /// the reference VM), which catch the submit that follows a completed item: with <see cref="Thread.Yield"/> from the
-    /// first round, one submit + wait read 4-8 us in about a quarter to a half of the processes (the others 1.2-1.9 us),
-    /// and with the busy rounds first 1.6-2.1 us in 20 of 20 (benchmarks/README.md, "Wave 5"). Then
-    /// <see cref="Thread.Yield"/> rather than more busy rounds: on a machine with few cores the submitter needs the core
-    /// the spinner holds (issue 11: with 100 us of SpinWait, 8 submitters were slower than without spinning). Race: a submit that read <see cref="_spinning"/> as non-zero did not wake anyone;
+    /// submit again. <see cref="Thread.Yield"/> rather than <see cref="SpinWait"/>'s busy rounds: on a machine with
+    /// few cores the submitter needs the core the spinner holds (issue 11: with 100 us of SpinWait, 8 submitters were
+    /// slower than without spinning). Race: a submit that read <see cref="_spinning"/> as non-zero did not wake anyone;
     /// its item is in the queue before that read, and the caller re-reads the queue after the decrement here (a full
     /// fence), so the item is taken either way.
     /// </remarks>
     private void SpinForWork()
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        int rounds = 0;
         while (_queue.IsEmpty && !_shutdown
             && System.Diagnostics.Stopwatch.GetTimestamp() - start < s_spinTicks)
         {
-            if (rounds < BusyRounds)
-            {
-                rounds++;
-                Thread.SpinWait(8);
-            }
-            else
-            {
-                Thread.Yield();
-            }
+            Thread.Yield();
         }
 
         Interlocked.Decrement(ref _spinning);
