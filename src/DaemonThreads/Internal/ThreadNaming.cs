@@ -166,6 +166,11 @@ internal static class ThreadNaming
 
             int end = full.IndexOf('[', StringComparison.Ordinal);
             end = end < 0 ? full.Length : end;
+            if (end == 0)
+            {
+                return full; // not a type name this reads: as it is, rather than an exception on the exit's path
+            }
+
             int start = Math.Max(full.LastIndexOf('.', end - 1), full.LastIndexOf('+', end - 1)) + 1;
             return full[start..end];
         }
