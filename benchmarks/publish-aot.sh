@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Publishes a project of this repository with NativeAOT for linux-x64 and fails on any trim or AOT warning.
 #
-#   bash benchmarks/publish-aot.sh PROJECT OUTPUT_DIR
+#   bash benchmarks/publish-aot.sh PROJECT OUTPUT_DIR [MSBUILD_ARG ...]
 #
 # Used by .ci/aot-check (the Quickstart sample) and meant for the start-up benchmark (issue 11). Installs what the
 # native toolchain needs when it is missing: clang and zlib1g-dev through apt-get. The ILCompiler packages come from
@@ -15,6 +15,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 project="${1:?usage: publish-aot.sh PROJECT OUTPUT_DIR}"
 out="${2:?usage: publish-aot.sh PROJECT OUTPUT_DIR}"
+shift 2 # the rest go to dotnet publish (for example -p:DaemonThreadsTracingSupport=true)
 
 # NativeAOT links with clang and needs zlib's headers and static library (libz.a).
 missing=()
@@ -32,7 +33,7 @@ log="$(mktemp "${TMPDIR:-/tmp}/daemonthreads-aot.XXXXXX")"
 trap 'rm -f "$log"' EXIT
 echo "== dotnet publish $project (PublishAot, linux-x64)" >&2
 # TrimmerSingleWarn=false: a warning inside a package is shown where it is, not folded into one IL2104 per assembly.
-if ! dotnet publish "$project" -c Release -r linux-x64 -p:PublishAot=true -p:TrimmerSingleWarn=false -o "$out" --nologo >"$log" 2>&1; then
+if ! dotnet publish "$project" -c Release -r linux-x64 -p:PublishAot=true -p:TrimmerSingleWarn=false -o "$out" --nologo "$@" >"$log" 2>&1; then
   cat "$log" >&2
   echo "publish-aot: dotnet publish failed" >&2
   exit 1

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using DaemonThreads;
 
@@ -24,7 +25,24 @@ using var listener = new MeterListener
 };
 listener.Start();
 
-return ExitRegistry.RunMain(() =>
+// The exit sequence's spans: printed after RunMain as "spans: NAME, ..." (empty when none), which .ci/aot-check compares
+// with what the build asked for (none in a NativeAOT build unless DaemonThreadsTracingSupport is true).
+var spans = new List<string>();
+using var activityListener = new ActivityListener
+{
+    ShouldListenTo = source => source.Name == "DaemonThreads",
+    Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+    ActivityStopped = activity =>
+    {
+        lock (spans)
+        {
+            spans.Add(activity.OperationName);
+        }
+    },
+};
+ActivitySource.AddActivityListener(activityListener);
+
+int exitCode = ExitRegistry.RunMain(() =>
 {
     int failures = 0;
     void Check(bool ok, string fact, string detail)
@@ -72,6 +90,13 @@ return ExitRegistry.RunMain(() =>
     {
     }
 });
+
+lock (spans)
+{
+    Console.Out.Write("spans: " + string.Join(", ", spans) + "\n");
+}
+
+return exitCode;
 
 /// <summary>A thread body that records what the OS says of the thread it runs on.</summary>
 internal static class Worker

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DaemonThreads.Internal;
+using DaemonThreads.Tests.Infrastructure;
 
 namespace DaemonThreads.Tests;
 
@@ -54,5 +55,27 @@ public class ExitTracingTests
 
         report.IsComplete.Should().BeTrue();
         Activity.Current.Should().BeNull("no span is left current on the caller");
+    }
+}
+
+/// <summary>Issue 11: the <c>DaemonThreads.Tracing.IsSupported</c> switch, in a real process (NativeAOT's default is checked by .ci/aot-check).</summary>
+public class TracingSwitchTests
+{
+    [Fact]
+    public async Task RunMain_SwitchUnset_TheExitSequenceEmitsItsSpans()
+    {
+        ScenarioResult result = await ScenarioProcess.RunAsync("tracing-default");
+
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Should().ContainSingle().Which.Should().StartWith("spans: ").And.EndWith("DaemonThreads exit", "the sequence's span ends last, after its steps");
+    }
+
+    [Fact]
+    public async Task RunMain_SwitchOff_TheExitSequenceEmitsNoSpan()
+    {
+        ScenarioResult result = await ScenarioProcess.RunAsync("tracing-switch-off");
+
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Should().Equal(["spans: "], "DaemonThreads.Tracing.IsSupported=false turns the spans off even with a listener");
     }
 }

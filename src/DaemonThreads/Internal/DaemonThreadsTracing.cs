@@ -20,9 +20,21 @@ internal static class DaemonThreadsTracing
     internal const string SequenceName = "DaemonThreads exit";
     internal const string TriggerTag = "daemonthreads.shutdown.trigger";
 
+    /// <summary>The runtime switch that turns the spans off (or, in a trimmed or NativeAOT build, on).</summary>
+    internal const string SwitchName = "DaemonThreads.Tracing.IsSupported";
+
     // Typed object, not ActivitySource: a static field's type is loaded with the class, and this class is loaded at every
     // exit (see StartSequence).
     private static object? s_source;
+
+    /// <summary>Gets a value indicating whether the exit sequence may emit spans at all (the <see cref="SwitchName"/> switch).</summary>
+    /// <remarks>
+    /// Default <see langword="true"/>. In a trimmed or NativeAOT build the trimmer replaces this property with a constant
+    /// (Properties/ILLink.Substitutions.xml): <see langword="false"/> unless the switch is set to <see langword="true"/>
+    /// (<c>DaemonThreadsTracingSupport</c>), so that no <see cref="ActivitySource"/> code is compiled into an image that
+    /// did not ask for spans; every use of the source below is behind this check.
+    /// </remarks>
+    internal static bool IsSupported => !AppContext.TryGetSwitch(SwitchName, out bool supported) || supported;
 
     /// <summary>Starts the span of the whole sequence, or returns <see langword="null"/> when nobody listens.</summary>
     /// <remarks>
@@ -33,7 +45,7 @@ internal static class DaemonThreadsTracing
     /// </remarks>
     internal static IDisposable? StartSequence(ShutdownTrigger trigger, int? signalNumber)
     {
-        if (!DaemonThreadsMetrics.ListenerCanExist)
+        if (!IsSupported || !DaemonThreadsMetrics.ListenerCanExist)
         {
             // No ActivityListener can exist (none is created without loading System.Diagnostics.DiagnosticSource, and it
             // was not loaded before the sequence began): creating the source would cost the exit about 10 ms of
@@ -46,7 +58,7 @@ internal static class DaemonThreadsTracing
 
     /// <summary>Gets a value indicating whether an <see cref="ActivityListener"/> listens to the source (created here when a listener can exist).</summary>
     /// <remarks>The exit sequence with nothing to run (<c>ShutdownCoordinator.TryFinishIdle</c>) is taken only when nobody listens, so that a listener still gets its spans.</remarks>
-    internal static bool Listening() => DaemonThreadsMetrics.ListenerCanExist && ListeningCore();
+    internal static bool Listening() => IsSupported && DaemonThreadsMetrics.ListenerCanExist && ListeningCore();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool ListeningCore() => Source().HasListeners();
@@ -60,12 +72,12 @@ internal static class DaemonThreadsTracing
     /// <param name="name">The step's name.</param>
     /// <param name="hooks">The number of hooks the step runs, as the tag <c>daemonthreads.hooks</c>; <see langword="null"/> for none.</param>
     internal static IDisposable? StartStep(IDisposable? sequence, string name, int? hooks = null)
-        => sequence is null || s_source is null ? null : StartStepCore(name, hooks);
+        => !IsSupported || sequence is null || s_source is null ? null : StartStepCore(name, hooks);
 
     /// <summary>Ends the sequence's span with the report's counts.</summary>
     internal static void EndSequence(IDisposable? sequence, ShutdownReport report)
     {
-        if (sequence is not null)
+        if (IsSupported && sequence is not null)
         {
             EndSequenceCore(sequence, report);
         }
