@@ -430,7 +430,7 @@ public static class ExitRegistry
         {
             exitCode = 0;
         }
-        catch (OperationCanceledException canceled) when (canceled.CancellationToken == Coordinator.ShuttingDown)
+        catch (OperationCanceledException canceled) when (Coordinator.IsShuttingDownToken(canceled.CancellationToken))
         {
             // The token given to main was cancelled by the exit: a normal way for main to stop.
             exitCode = 0;

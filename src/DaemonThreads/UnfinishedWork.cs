@@ -33,5 +33,18 @@ public sealed class UnfinishedWork
 
     /// <summary>Returns <c>KIND NAME</c>, with the count when it is not 1.</summary>
     /// <returns>For example <c>Task upload</c> or <c>PoolItems ThreadPoolExecutor-0 (3)</c>.</returns>
-    public override string ToString() => Kind + " " + Name + (Count == 1 ? string.Empty : " (" + Internal.PlainText.Decimal(Count) + ")");
+    public override string ToString() => KindName(Kind) + " " + Name + (Count == 1 ? string.Empty : " (" + Internal.PlainText.Decimal(Count) + ")");
+
+    // The enum's own names, without Enum.ToString: that boxes the value and compiles the enum-name reflection (24 KB of
+    // code and its type data) into every NativeAOT image that references the library (benchmarks/README.md, "Wave 6").
+    private static string KindName(ExitWorkKind kind) => kind switch
+    {
+        ExitWorkKind.Thread => nameof(ExitWorkKind.Thread),
+        ExitWorkKind.DaemonThread => nameof(ExitWorkKind.DaemonThread),
+        ExitWorkKind.Task => nameof(ExitWorkKind.Task),
+        ExitWorkKind.PoolItems => nameof(ExitWorkKind.PoolItems),
+        ExitWorkKind.Hook => nameof(ExitWorkKind.Hook),
+        ExitWorkKind.MainProgram => nameof(ExitWorkKind.MainProgram),
+        _ => Internal.PlainText.Decimal((int)kind),
+    };
 }

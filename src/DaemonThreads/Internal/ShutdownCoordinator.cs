@@ -38,6 +38,7 @@ internal sealed partial class ShutdownCoordinator
     // be registered on it, so a sequence that begins first has no callbacks to run, and the getter answers a cancelled
     // token from then on (no source, no callbacks step).
     private CancellationTokenSource? _shuttingDown;
+    private bool _handedOutCancelled; // ShuttingDown returned a cancelled token without a source (IsShuttingDownToken)
     private readonly ManualResetEventSlim _done = new(false);
     private readonly ManualResetEventSlim _mainStopped = new(false);
     private TimeSpan _joinTimeout = Timeout.InfiniteTimeSpan;
@@ -135,6 +136,23 @@ internal sealed partial class ShutdownCoordinator
         }
     }
 
+    /// <summary>Gets whether <paramref name="token"/> is one that <see cref="ShuttingDown"/> handed out, without creating the source when it never did.</summary>
+    /// <remarks>
+    /// For <c>RunMain</c>'s check of an escaped <see cref="OperationCanceledException"/>: reading <see cref="ShuttingDown"/>
+    /// there compiled <see cref="CancellationTokenSource"/> (and, through its cancellation, enum formatting) into every
+    /// NativeAOT image that calls <c>RunMain</c>, and created a source for a main program that never took the token.
+    /// </remarks>
+    internal bool IsShuttingDownToken(CancellationToken token)
+    {
+        CancellationTokenSource? source = Volatile.Read(ref _shuttingDown);
+        // Without a source, ShuttingDown may have handed out only a cancelled token with none (once the sequence began):
+        // a cancelled token is then taken for it, without naming CancellationToken(true), whose static source would
+        // compile the type back in.
+        return source is not null
+            ? token == source.Token
+            : Volatile.Read(ref _handedOutCancelled) && token.IsCancellationRequested;
+    }
+
     /// <summary>Gets the token cancelled at the first step of the sequence.</summary>
     internal CancellationToken ShuttingDown
     {
@@ -148,6 +166,7 @@ internal sealed partial class ShutdownCoordinator
                     if (_shuttingDown is null && _phase != Phase.Idle)
                     {
                         // Nobody asked before the sequence began, so nothing was registered on it: cancelled, with no source.
+                        Volatile.Write(ref _handedOutCancelled, true);
                         return new CancellationToken(canceled: true);
                     }
 
@@ -430,7 +449,9 @@ internal sealed partial class ShutdownCoordinator
         // runtime's enum cache, about a millisecond of a short program's exit; benchmarks/README.md, "Start-up").
         if (trigger is < ShutdownTrigger.Shutdown or > ShutdownTrigger.Host)
         {
-            throw new ArgumentOutOfRangeException(nameof(trigger), trigger, "Not a defined ShutdownTrigger value; use one of the named values (Shutdown, Host, ...).");
+            // The number, not the boxed enum: an undefined value has no name, and boxing it would compile Enum.ToString's
+            // reflection into every NativeAOT image (benchmarks/README.md, "Wave 6").
+            throw new ArgumentOutOfRangeException(nameof(trigger), (int)trigger, "Not a defined ShutdownTrigger value; use one of the named values (Shutdown, Host, ...).");
         }
 
         Caller caller = ClassifyCaller(tellTasks: false); // a task and any other caller are treated alike here
