@@ -74,6 +74,19 @@ int exitCode = ExitRegistry.RunMain(() =>
     named.Join();
     Check(Worker.Seen[named].Comm == "a-name-longer-t", "a long name is cut to 15 bytes for the OS", Worker.Seen[named].Comm);
 
+    // The delegate shapes NativeAOT stores differently: a generic method (a fat pointer to its descriptor), an instance
+    // method of a class, of a struct (an unboxing stub), and a multicast delegate (the last target, as Delegate.Method).
+    var generic = new DaemonThread(Targets.Generic<int>);
+    Check(generic.Name.EndsWith(" (Generic)", StringComparison.Ordinal), "a generic method's generated name", generic.Name);
+    var instance = new DaemonThread(new Targets().Instance);
+    Check(instance.Name.EndsWith(" (Instance)", StringComparison.Ordinal), "an instance method's generated name", instance.Name);
+    var onStruct = new DaemonThread(new StructTarget(1).OnStruct);
+    Check(onStruct.Name.EndsWith(" (OnStruct)", StringComparison.Ordinal), "a struct method's generated name", onStruct.Name);
+    Action multicast = Targets.Generic<int>;
+    multicast += Worker.Run;
+    var both = new DaemonThread(multicast);
+    Check(both.Name.EndsWith(" (Run)", StringComparison.Ordinal), "a multicast delegate's generated name, from its last target", both.Name);
+
     var local = new DaemonThread(LocalWork);
     Check(local.Name.EndsWith(" (LocalWork)", StringComparison.Ordinal), "a local function's generated name", local.Name);
     Action stored = () => { };
@@ -104,6 +117,22 @@ internal static class Worker
     internal static ConcurrentDictionary<DaemonThread, (long OsId, string Comm)> Seen { get; } = new();
 
     internal static void Run() => Seen[DaemonThread.Current] = (OsView.ThreadId(), OsView.Comm());
+}
+
+/// <summary>Thread targets of the delegate shapes NativeAOT stores differently (see the checks of generated names).</summary>
+internal sealed class Targets
+{
+    internal static void Generic<T>()
+    {
+    }
+
+    internal void Instance() => GC.KeepAlive(this);
+}
+
+/// <summary>A struct whose instance method is a thread target (its delegate calls an unboxing stub).</summary>
+internal readonly struct StructTarget(int value)
+{
+    internal void OnStruct() => GC.KeepAlive(value);
 }
 
 /// <summary>An at-exit hook that fails, so that the exit names it on standard error.</summary>

@@ -129,22 +129,23 @@ internal static class ThreadNaming
         => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' || (c > 127 && char.IsLetterOrDigit(c));
 
     // What a target's name reads as where the runtime cannot tell it: NativeAOT with stack-trace data disabled
-    // (StackTraceSupport=false), the only case in which DiagnosticMethodInfo knows nothing.
+    // (StackTraceSupport=false), an open-instance delegate, or a runtime whose members NativeAotMethodInfo reads are missing.
     private const string UnknownTargetName = "<target>";
 
     /// <summary>Gets the name of the method a delegate calls, or <see langword="null"/> where the runtime cannot tell it.</summary>
     /// <remarks>
-    /// Under NativeAOT through <c>DiagnosticMethodInfo</c> (the stack-trace data, which the image has anyway), not
-    /// <see cref="Delegate.Method"/>: the one use of <see cref="Delegate.Method"/> compiled the reflection runtime into the
-    /// image, 570 KB of a short program's 2.5 MB, which the runtime rehydrates at every start (the short program 1.14x raw
-    /// with it, 1.09x without; benchmarks/README.md, "Wave 5"). Under the JIT <see cref="Delegate.Method"/>, as before.
+    /// Under NativeAOT from the image's stack-trace data (<c>NativeAotMethodInfo</c>), not <see cref="Delegate.Method"/>
+    /// or <c>DiagnosticMethodInfo.Create(Delegate)</c>: either compiled the reflection runtime into the image, which the
+    /// runtime rehydrates at every start (with <see cref="Delegate.Method"/> the short program read 1.14x raw, with
+    /// <c>DiagnosticMethodInfo</c> 1.08x, with the stack-trace data 1.06x; benchmarks/README.md, "Wave 5" and "Wave 6").
+    /// Under the JIT <see cref="Delegate.Method"/>, as before.
     /// </remarks>
     internal static string? MethodName(Delegate target)
     {
-#if NET9_0_OR_GREATER
+#if NET10_0_OR_GREATER
         if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
         {
-            return System.Diagnostics.DiagnosticMethodInfo.Create(target)?.Name;
+            return NativeAotMethodInfo.Of(target)?.Name;
         }
 #endif
         return target.Method.Name;
@@ -153,12 +154,12 @@ internal static class ThreadNaming
     /// <summary>Gets the simple name of the type that declares the method a delegate calls (<c>Type.Name</c>), if known.</summary>
     internal static string? DeclaringTypeName(Delegate target)
     {
-#if NET9_0_OR_GREATER
+#if NET10_0_OR_GREATER
         if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
         {
             // "Namespace.Outer+Nested", with "[[...]]" after a generic type's arity: Type.Name is the part after the last
             // separator of what comes before the brackets.
-            string? full = System.Diagnostics.DiagnosticMethodInfo.Create(target)?.DeclaringTypeName;
+            string? full = NativeAotMethodInfo.Of(target)?.DeclaringTypeName;
             if (full is null)
             {
                 return null;
