@@ -223,8 +223,8 @@ public sealed partial class DaemonThreadPool : IExitParticipant
     /// bounded while (<see cref="SpinForWork"/>), and only then waits on the monitor. A submit that comes while a worker
     /// spins is taken without a futex wake and a context switch (issue 11: one submit + wait was 8.7x Task.Run when every
     /// submit to an idle pool woke a blocked worker). At most <see cref="s_maxSpinners"/> workers (one per core) spin at a
-    /// time, so that a pool larger than the machine does not poll with every worker. Only one worker is being woken at a time: it wakes the next when it
-    /// finds more items queued, as the .NET thread pool requests one thread at a time.
+    /// time, so that a pool larger than the machine does not poll with every worker. Only one worker is being woken at a
+    /// time: it wakes the next when it finds more items queued, as the .NET thread pool requests one thread at a time.
     /// </remarks>
     private bool TryTake([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WorkItem? item)
     {

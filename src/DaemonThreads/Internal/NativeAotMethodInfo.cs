@@ -11,9 +11,10 @@ namespace DaemonThreads.Internal;
 /// delegates) that calls the reflection runtime: that one reference compiled the reflection runtime and the type loader
 /// into every image, 14,000 nodes of the compiler's graph and 2 points of a short program's start-up (benchmarks/README.md,
 /// "Wave 6"). This takes the same path without the branch: the delegate's code address
-/// (<c>Delegate.GetDelegateLdFtnResult</c>), the generic method's code behind a fat pointer, then a
-/// <see cref="StackFrame"/> for that address (its internal constructor), whose <see cref="DiagnosticMethodInfo"/> the stack-trace
-/// data answers; an unboxing or import stub is followed to its method first (<c>RuntimeAugments.GetCodeTarget</c>). The members are reached through <see cref="UnsafeAccessorAttribute"/>.
+/// (<c>Delegate.GetDelegateLdFtnResult</c>), the generic method's code behind a fat pointer, an unboxing or import stub
+/// followed to its method (<c>RuntimeAugments.GetCodeTarget</c>), then a <see cref="StackFrame"/> for that address (its
+/// internal constructor), whose <see cref="DiagnosticMethodInfo"/> the stack-trace data answers. The members are reached
+/// through <see cref="UnsafeAccessorAttribute"/>.
 /// </para>
 /// <para>
 /// Returns <see langword="null"/> where it cannot tell (stack-trace data disabled with <c>StackTraceSupport=false</c>, an
