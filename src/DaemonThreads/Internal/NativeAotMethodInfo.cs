@@ -72,7 +72,7 @@ internal static class NativeAotMethodInfo
 
             return DiagnosticMethodInfo.Create(NewStackFrame(code, needFileInfo: false));
         }
-        catch (Exception e) when (e is MissingMethodException or MissingMemberException)
+        catch (Exception e) when (e is MissingMemberException or TypeLoadException)
         {
             s_unavailable = true;
             return null;
