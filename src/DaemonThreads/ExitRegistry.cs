@@ -361,8 +361,12 @@ public static class ExitRegistry
     /// No Python equivalent (an <c>executor.submit</c> future is the closest). The join step waits for every tracked task
     /// within the same <see cref="JoinTimeout"/> deadline as the threads, on every exit path, <c>Main</c> returning
     /// without RunMain included; a task still running at the deadline is named in <see cref="ShutdownReport.Unfinished"/>
-    /// and on stderr. It costs no thread: one continuation (a single small allocation) removes the task from the registry
-    /// the moment it completes, so a finished task is never kept alive. Tracking a task twice tracks it once.
+    /// and on stderr. It costs no thread and, on the common path, no allocation: the task takes a slot in a fixed table,
+    /// and nothing runs when it completes (a finished task is neither waited for nor reported). A finished task stays
+    /// referenced by its slot until a later tracked task takes the slot over, or at most until the sweep after the next
+    /// full garbage collection, so it and its result are collectable by the one after: nothing finished is kept alive for
+    /// longer. Once the exit has begun, each tracked task gets a continuation that wakes the join. Tracking a task twice
+    /// tracks it once, under the first name.
     /// </para>
     /// <para>Thread safety: callable from any thread, including from hooks before the point of no return.</para>
     /// </remarks>

@@ -51,6 +51,7 @@ internal sealed class ThreadRegistry
     private bool _pulseOnChange;
     private bool _pastPointOfNoReturn;
     private List<DaemonThread>? _finishedNonDaemon;
+    private Action<Task>? _leave; // LeaveContinuation, made once by BeginShutdown
 
     /// <summary>Creates an empty registry.</summary>
     internal ThreadRegistry() => _tracked = new TrackedTaskTable(_lock);
@@ -281,8 +282,20 @@ internal sealed class ThreadRegistry
     {
         lock (_lock)
         {
+            if (_pulseOnChange)
+            {
+                return;
+            }
+
             _pulseOnChange = true;
             _finishedNonDaemon ??= [];
+
+            // A task in its home slot has no continuation (see TrackedTaskTable): from now on each needs one, to wake the
+            // wait when it completes. Race: a Track that adds a task concurrently publishes it with a full fence and then
+            // reads the flag (Track), and the flag is written before this fence and the scan, so at least one of the two
+            // gives the task its continuation (both may: the second removal finds nothing and does not pulse).
+            Interlocked.MemoryBarrier();
+            _tracked.ForEachUnfinished(_leave ??= LeaveContinuation);
         }
     }
 
@@ -364,9 +377,11 @@ internal sealed class ThreadRegistry
     /// <summary>Makes <paramref name="task"/> block the exit until it completes (ExitRegistry.Track).</summary>
     /// <returns><see langword="false"/> when the point of no return has passed: nothing would wait for it.</returns>
     /// <remarks>
-    /// No lock (issue 11): the table adds with one compare-and-swap (<see cref="TrackedTaskTable"/>), and the one
-    /// allocation is the continuation, a delegate closed over the task (an extension method), stored as the task's
-    /// continuation without an ExecutionContext or a scheduler (UnsafeOnCompleted on a ConfigureAwait(false) awaiter).
+    /// No lock and, on the common path, no allocation (issue 11): the table adds with two interlocked operations on the
+    /// task's home slot and needs nothing to run when the task completes (<see cref="TrackedTaskTable"/>). A continuation
+    /// (a delegate closed over the task, stored without an ExecutionContext or a scheduler: UnsafeOnCompleted on a
+    /// ConfigureAwait(false) awaiter) is added only when the task goes to the overflow, which must drop it, or when the
+    /// exit has begun, whose wait must wake.
     /// </remarks>
     internal bool Track(Task task, string? name)
     {
@@ -375,9 +390,10 @@ internal sealed class ThreadRegistry
             return false;
         }
 
-        if (!_tracked.TryAdd(task, name))
+        TrackedIn added = _tracked.TryAdd(task, name);
+        if (added == TrackedIn.Already)
         {
-            return true; // tracked already: one entry, one continuation
+            return true; // tracked already: one entry
         }
 
         // Race: the point of no return may pass between the check above and the add. The add and PassPointOfNoReturn's
@@ -390,16 +406,25 @@ internal sealed class ThreadRegistry
             return false;
         }
 
-        task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(task.LeaveRegistry);
+        // The same fence protocol against BeginShutdown's scan of the slots.
+        if (added == TrackedIn.Overflow || Volatile.Read(ref _pulseOnChange))
+        {
+            LeaveContinuation(task);
+        }
+
         return true;
     }
 
     /// <summary>Removes a tracked task that completed, and wakes the exit if it waits.</summary>
     internal void Untrack(Task task)
     {
-        // Race: the exit's wait reads the count under the lock after it set _pulseOnChange under the lock; the removal is
-        // a full fence before this read, so either the wait's count misses the task or this read sees the flag and pulses.
-        if (_tracked.Remove(task) && Volatile.Read(ref _pulseOnChange))
+        // It pulses even when the task is no longer in the table: a slot's finished task may have been swept or taken over
+        // before this continuation ran, and the wait must still wake. Race: the wait counts under the lock after it set
+        // _pulseOnChange under the lock, and this continuation was added after the flag was set (BeginShutdown, or a
+        // Track that read it) and runs after the task completed, so either the count sees the task finished or the wait
+        // is in Monitor.Wait when this pulse comes.
+        _tracked.Remove(task);
+        if (Volatile.Read(ref _pulseOnChange))
         {
             lock (_lock)
             {
@@ -408,6 +433,13 @@ internal sealed class ThreadRegistry
             }
         }
     }
+
+    // Gives a tracked task the continuation that removes it and wakes the exit. Its own method: a lambda over the task in
+    // Track would allocate its closure on every call, whichever branch runs.
+    private void LeaveContinuation(Task task) =>
+        task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(ReferenceEquals(this, Default) ? task.LeaveRegistry : UntrackContinuation(task));
+
+    private Action UntrackContinuation(Task task) => () => Untrack(task);
 
     /// <summary>Gets the number of tracked tasks not yet completed.</summary>
     internal int TrackedCount

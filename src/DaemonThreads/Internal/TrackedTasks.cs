@@ -1,33 +1,58 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace DaemonThreads.Internal;
 
 /// <summary>The continuation of a tracked task, as an extension method so that its delegate is closed over the task (one allocation).</summary>
 internal static class TrackedTasks
 {
-    /// <summary>Removes the completed task from the registry of what blocks the exit.</summary>
+    /// <summary>Removes the completed task from the registry of what blocks the exit, and wakes the exit if it waits.</summary>
     internal static void LeaveRegistry(this Task task) => ThreadRegistry.Default.Untrack(task);
 }
 
-/// <summary>The set of tracked tasks (<see cref="ExitRegistry.Track(Task, string?)"/>) and their names, without a lock on the common path.</summary>
+/// <summary>Where <see cref="TrackedTaskTable.TryAdd"/> put a task.</summary>
+internal enum TrackedIn
+{
+    /// <summary>Nowhere new: the task was in the table already (one entry).</summary>
+    Already,
+
+    /// <summary>Its home slot: nothing needs to remove it when it completes (a finished task is not counted, and its slot is taken over or swept).</summary>
+    Slot,
+
+    /// <summary>The overflow: it must be removed when it completes (a continuation does it).</summary>
+    Overflow,
+}
+
+/// <summary>The set of tracked tasks (<see cref="ExitRegistry.Track(Task, string?)"/>) and their names, without a lock or an allocation on the common path.</summary>
 /// <remarks>
 /// <para>
 /// Issue 11: a lock and a dictionary add on <c>Track</c>, a second lock and a remove on completion cost 120-205 ns over
-/// a bare task. Here each task has one home slot in a fixed array, picked by its identity hash: adding is one
-/// compare-and-swap into an empty home slot, removing one exchange back to <see langword="null"/>, and neither allocates
-/// nor takes a lock. A task whose home slot holds another task goes to a small dictionary under the registry's lock (the
-/// overflow); with a few dozen tracked tasks at once that is a collision now and then.
+/// a bare task; a continuation that removes the task when it completes costs 50 ns and 64 B on its own. Here each task has
+/// one home slot in a fixed array, picked by its identity hash, and nothing runs when it completes: a finished task in a
+/// slot is not counted or listed (every reader asks <see cref="Task.IsCompleted"/>), the next task whose home it is takes
+/// the slot over, and a sweep after every full garbage collection empties the slots of finished tasks, so that a
+/// finished task and its result are not kept alive past the next full collection (see <see cref="Sweeper"/>). Adding is
+/// two interlocked operations on the slot and allocates nothing.
+/// </para>
+/// <para>
+/// A task whose home slot holds another unfinished task goes to a small dictionary under the registry's lock (the
+/// overflow), and a continuation removes it from there when it completes; with a few dozen tracked tasks at once that
+/// is a collision now and then. A task is in at most one place, its home slot or the overflow (see <see cref="TryAdd"/>),
+/// so that tracking it twice is one entry.
 /// </para>
 /// <para>
 /// Counting and listing (the exit's wait and report, and tests) scan the array under the registry's lock: they are rare,
-/// and the array is small. A task is in at most one place, its home slot or the overflow (see <see cref="TryAdd"/>), so
-/// that tracking it twice is one entry.
+/// and the array is small. While the exit waits, the registry gives every unfinished task a continuation that wakes it
+/// (<see cref="ThreadRegistry.BeginShutdown"/>).
 /// </para>
 /// </remarks>
 internal sealed class TrackedTaskTable
 {
     // A power of two: 8 KiB, allocated by the first Track only.
     private const int SlotCount = 512;
+
+    // Held by a slot while its owner writes the name: readers skip it, another adder treats the slot as taken.
+    private static readonly Task s_claimed = new TaskCompletionSource().Task;
 
     private readonly object _lock; // the registry's: guards _overflow, and the exit's readers hold it
     private Entry[]? _slots;
@@ -37,34 +62,45 @@ internal sealed class TrackedTaskTable
     /// <summary>Creates an empty table whose overflow is guarded by <paramref name="registryLock"/>.</summary>
     internal TrackedTaskTable(object registryLock) => _lock = registryLock;
 
-    /// <summary>Adds <paramref name="task"/> with its name; <see langword="false"/> when it is in the table already (one entry, one continuation).</summary>
-    internal bool TryAdd(Task task, string? name)
+    /// <summary>Adds <paramref name="task"/> with its name, and tells where it went (<see cref="TrackedIn.Already"/> when it is in the table already).</summary>
+    /// <remarks>A full fence when it returns <see cref="TrackedIn.Slot"/> or <see cref="TrackedIn.Overflow"/>, after the task is visible to readers.</remarks>
+    internal TrackedIn TryAdd(Task task, string? name)
     {
         Entry[] slots = _slots ?? CreateSlots();
-        ref Entry home = ref slots[RuntimeHelpers.GetHashCode(task) & (SlotCount - 1)];
-        Task? held = Interlocked.CompareExchange(ref home.Task, task, null);
-        if (held is null)
+        ref Entry home = ref slots[HomeIndex(task)];
+        while (true)
         {
-            // Race: the same task may have gone to the overflow while this slot held another task that has since
-            // completed. AddToOverflow raises the count before it looks at this slot, and the CAS above comes before this
-            // read (both full fences), so at least one of the two sees the other, and the overflow's side holds the lock.
-            if (Volatile.Read(ref _overflowCount) != 0 && InOverflow(task))
+            Task? held = Volatile.Read(ref home.Task);
+            if (ReferenceEquals(held, task))
             {
-                Volatile.Write(ref home.Task, null);
-                return false;
+                return TrackedIn.Already;
             }
 
-            if (name is not null)
+            if (held is not null && (ReferenceEquals(held, s_claimed) || !held.IsCompleted))
             {
-                // A full fence, so that a reader that sees the point of no return's flag unset by then (ThreadRegistry.Track)
-                // also sees the name.
-                Interlocked.Exchange(ref home.Name, name);
+                return AddToOverflow(task, name, ref home) ? TrackedIn.Overflow : TrackedIn.Already;
             }
 
-            return true;
+            // Free, or held by a finished task: claim it, write the name, then publish the task (a full fence), so that
+            // a reader that sees the task sees its name. A failed claim means another adder or the sweep moved first.
+            if (ReferenceEquals(Interlocked.CompareExchange(ref home.Task, s_claimed, held), held))
+            {
+                home.Name = name;
+                Interlocked.Exchange(ref home.Task, task);
+                break;
+            }
         }
 
-        return !ReferenceEquals(held, task) && AddToOverflow(task, name, ref home);
+        // Race: the same task may have gone to the overflow while this slot held another task that has since completed.
+        // AddToOverflow raises the count before it looks at this slot, and the publication above comes before this read
+        // (both full fences), so at least one of the two sees the other, and the overflow's side holds the lock.
+        if (Volatile.Read(ref _overflowCount) != 0 && InOverflow(task))
+        {
+            Interlocked.CompareExchange(ref home.Task, null, task);
+            return TrackedIn.Already;
+        }
+
+        return TrackedIn.Slot;
     }
 
     /// <summary>Removes <paramref name="task"/>; <see langword="false"/> when it was not in the table.</summary>
@@ -77,14 +113,10 @@ internal sealed class TrackedTaskTable
             return false;
         }
 
-        ref Entry home = ref slots[RuntimeHelpers.GetHashCode(task) & (SlotCount - 1)];
-        if (ReferenceEquals(Volatile.Read(ref home.Task), task))
+        // The name stays: whoever takes the slot next writes its own before it publishes its task.
+        ref Entry home = ref slots[HomeIndex(task)];
+        if (ReferenceEquals(Volatile.Read(ref home.Task), task) && ReferenceEquals(Interlocked.CompareExchange(ref home.Task, null, task), task))
         {
-            // Only this task's one continuation frees its slot, so nobody else writes it now. The name goes first: once
-            // the task is gone, the next owner writes its own. Race: a reader between the two writes sees the task without
-            // its name (it is completing at that very moment) and gives it the default name.
-            home.Name = null;
-            Interlocked.Exchange(ref home.Task, null);
             return true;
         }
 
@@ -100,7 +132,7 @@ internal sealed class TrackedTaskTable
         }
     }
 
-    /// <summary>Counts the tasks in the table. Call under the registry's lock.</summary>
+    /// <summary>Counts the unfinished tasks in the table. Call under the registry's lock.</summary>
     internal int Count()
     {
         Entry[]? slots = Volatile.Read(ref _slots);
@@ -109,10 +141,18 @@ internal sealed class TrackedTaskTable
             return 0;
         }
 
-        int count = _overflow!.Count;
+        int count = 0;
         for (int i = 0; i < slots.Length; i++)
         {
-            if (Volatile.Read(ref slots[i].Task) is not null)
+            if (IsUnfinished(Volatile.Read(ref slots[i].Task)))
+            {
+                count++;
+            }
+        }
+
+        foreach (Task task in _overflow!.Keys)
+        {
+            if (!task.IsCompleted)
             {
                 count++;
             }
@@ -121,7 +161,7 @@ internal sealed class TrackedTaskTable
         return count;
     }
 
-    /// <summary>Adds an entry per task in the table to <paramref name="unfinished"/>. Call under the registry's lock.</summary>
+    /// <summary>Adds an entry per unfinished task in the table to <paramref name="unfinished"/>. Call under the registry's lock.</summary>
     internal void AddUnfinished(List<UnfinishedWork> unfinished)
     {
         Entry[]? slots = Volatile.Read(ref _slots);
@@ -133,17 +173,74 @@ internal sealed class TrackedTaskTable
         for (int i = 0; i < slots.Length; i++)
         {
             Task? task = Volatile.Read(ref slots[i].Task);
-            if (task is not null)
+            if (IsUnfinished(task))
             {
-                unfinished.Add(Unfinished(task, Volatile.Read(ref slots[i].Name)));
+                // The name is the task's only if the slot still holds it afterwards: a slot is taken over (and its name
+                // written) only after its task finished, and a finished task is not tracked again.
+                string? name = Volatile.Read(ref slots[i].Name);
+                if (ReferenceEquals(Volatile.Read(ref slots[i].Task), task))
+                {
+                    unfinished.Add(Unfinished(task!, name));
+                }
             }
         }
 
         foreach (var (task, name) in _overflow!)
         {
-            unfinished.Add(Unfinished(task, name));
+            if (!task.IsCompleted)
+            {
+                unfinished.Add(Unfinished(task, name));
+            }
         }
     }
+
+    /// <summary>Calls <paramref name="action"/> for every unfinished task in the table. Call under the registry's lock.</summary>
+    internal void ForEachUnfinished(Action<Task> action)
+    {
+        Entry[]? slots = Volatile.Read(ref _slots);
+        if (slots is null)
+        {
+            return;
+        }
+
+        for (int i = 0; i < slots.Length; i++)
+        {
+            Task? task = Volatile.Read(ref slots[i].Task);
+            if (IsUnfinished(task))
+            {
+                action(task!);
+            }
+        }
+
+        // The overflow's tasks have their continuation already.
+    }
+
+    /// <summary>Empties the slots of finished tasks, so that the table keeps none of them alive.</summary>
+    internal void Sweep()
+    {
+        Entry[]? slots = Volatile.Read(ref _slots);
+        if (slots is null)
+        {
+            return;
+        }
+
+        for (int i = 0; i < slots.Length; i++)
+        {
+            Task? task = Volatile.Read(ref slots[i].Task);
+            if (task is not null && !ReferenceEquals(task, s_claimed) && task.IsCompleted)
+            {
+                // The name stays (see Remove); a task that took the slot meanwhile makes the exchange fail.
+                Interlocked.CompareExchange(ref slots[i].Task, null, task);
+            }
+        }
+    }
+
+    // The task's id, not its identity hash: the runtime numbers tasks from one counter, so that consecutive tasks get
+    // consecutive slots, and the id costs 8 ns on a new task where RuntimeHelpers.GetHashCode costs 35 (issue 11; the
+    // default name uses the id anyway).
+    private static int HomeIndex(Task task) => task.Id & (SlotCount - 1);
+
+    private static bool IsUnfinished(Task? task) => task is not null && !ReferenceEquals(task, s_claimed) && !task.IsCompleted;
 
     private static UnfinishedWork Unfinished(Task task, string? name) =>
         new(ExitWorkKind.Task, name ?? "Task-" + PlainText.Decimal(task.Id), task: task);
@@ -159,6 +256,7 @@ internal sealed class TrackedTaskTable
             {
                 slots = new Entry[SlotCount];
                 Volatile.Write(ref _slots, slots);
+                Sweeper.Start(this);
             }
 
             return slots;
@@ -195,5 +293,38 @@ internal sealed class TrackedTaskTable
     {
         public Task? Task;
         public string? Name;
+    }
+
+    /// <summary>
+    /// Sweeps the table's slots after every garbage collection that reaches it (once it is old, every full one): an object
+    /// nothing references, whose finalizer sweeps and registers it for finalization again, as long as the table lives.
+    /// </summary>
+    /// <remarks>
+    /// So a finished task stays referenced by its slot until the next task whose home it is takes it, or until the sweep
+    /// after the next full collection, and it is collected by the one after. The sweep is 512 reads on the finalizer
+    /// thread.
+    /// </remarks>
+    private sealed class Sweeper
+    {
+        // A weak handle, not a WeakReference: an unreachable Sweeper's WeakReference would be finalized in the same
+        // collection, maybe first, and then lose its target.
+        private GCHandle _table;
+
+        private Sweeper(TrackedTaskTable table) => _table = GCHandle.Alloc(table, GCHandleType.Weak);
+
+        ~Sweeper()
+        {
+            if (_table.Target is TrackedTaskTable table)
+            {
+                table.Sweep();
+                GC.ReRegisterForFinalize(this);
+            }
+            else
+            {
+                _table.Free();
+            }
+        }
+
+        internal static void Start(TrackedTaskTable table) => _ = new Sweeper(table);
     }
 }
