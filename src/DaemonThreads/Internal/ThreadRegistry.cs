@@ -282,18 +282,18 @@ internal sealed class ThreadRegistry
     {
         lock (_lock)
         {
+            _finishedNonDaemon ??= [];
             if (_pulseOnChange)
             {
-                return;
+                return; // the tasks have their continuations already
             }
 
             _pulseOnChange = true;
-            _finishedNonDaemon ??= [];
 
             // A task in its home slot has no continuation (see TrackedTaskTable): from now on each needs one, to wake the
             // wait when it completes. Race: a Track that adds a task concurrently publishes it with a full fence and then
             // reads the flag (Track), and the flag is written before this fence and the scan, so at least one of the two
-            // gives the task its continuation (both may: the second removal finds nothing and does not pulse).
+            // gives the task its continuation (both may: the task then pulses twice, which only wakes the wait twice).
             Interlocked.MemoryBarrier();
             _tracked.ForEachUnfinished(_leave ??= LeaveContinuation);
         }
