@@ -27,7 +27,9 @@ public partial class DaemonThread
         // Not named here: the new thread names itself first thing in Bootstrap. Naming an unstarted Thread makes the
         // runtime rename the new OS thread from this one (through /proc on Linux), which doubled the median cost of
         // start+join and added millisecond tails (benchmarks/README.md); a thread naming itself is one prctl call.
-        var thread = new Thread(Bootstrap, _maxStackSize);
+        // One delegate for every thread, with this object as the start's argument: a delegate over Bootstrap would be a
+        // 64 B allocation per start (issue 11: the starts' allocation decides when collections land among them).
+        var thread = new Thread(s_bootstrap, _maxStackSize);
         if (_isDaemon || _runInBackground)
         {
             // Only when true: a new Thread is foreground already, and the setter is a call into the runtime.
@@ -92,7 +94,7 @@ public partial class DaemonThread
         _ownerPlaced = placed;
         try
         {
-            StartThread(thread, placed);
+            StartThread(thread, this, placed);
         }
         catch (Exception startFailure)
         {
@@ -238,8 +240,8 @@ public partial class DaemonThread
         return cancellationToken.CanBeCanceled ? task.WaitAsync(cancellationToken) : task;
     }
 
-    /// <summary>Seam for tests: replaces how the OS thread is started (CPython's test_limbo_cleanup replaces <c>_start_new_thread</c>).</summary>
-    internal static Action<Thread>? StartThreadOverrideForTests { get; set; }
+    /// <summary>Seam for tests: replaces how the OS thread is started; its argument starts it (CPython's test_limbo_cleanup replaces <c>_start_new_thread</c>).</summary>
+    internal static Action<Action>? StartThreadOverrideForTests { get; set; }
 
     /// <summary>
     /// Counts a start, and tells whether the runtime-private fast paths (<see cref="RuntimeThreadContext"/>,
@@ -270,25 +272,25 @@ public partial class DaemonThread
     private static int s_coldStarts;
     private static volatile bool s_warm;
 
-    private static void StartThread(Thread thread, bool contextPlaced)
+    private static void StartThread(Thread thread, DaemonThread owner, bool contextPlaced)
     {
-        Action<Thread>? start = StartThreadOverrideForTests;
+        Action<Action>? start = StartThreadOverrideForTests;
         if (start is null)
         {
             if (contextPlaced)
             {
                 // This thread's context is the default one, so there is nothing to capture: the new thread runs under
                 // the context placed on it, without installing one (which allocates).
-                thread.UnsafeStart();
+                thread.UnsafeStart(owner);
             }
             else
             {
-                thread.Start();
+                thread.Start(owner);
             }
         }
         else
         {
-            start(thread);
+            start(() => thread.Start(owner));
         }
     }
 
@@ -375,6 +377,8 @@ public partial class DaemonThread
             throw new InvalidOperationException("cannot join current thread: a thread waiting for itself would never return.");
         }
     }
+
+    private static readonly ParameterizedThreadStart s_bootstrap = static owner => ((DaemonThread)owner!).Bootstrap();
 
     private void Bootstrap()
     {

@@ -21,12 +21,12 @@ public class DaemonThreadRegistryTests
         long? seen = null;
         var reader = new Thread(() => seen = thread.NativeThreadId) { IsBackground = true };
         bool readerWaited = false;
-        DaemonThread.StartThreadOverrideForTests = t =>
+        DaemonThread.StartThreadOverrideForTests = startOsThread =>
         {
             // Start has published the started state, the OS thread does not exist yet: the reader must wait in the getter.
             reader.Start();
             readerWaited = SpinWait.SpinUntil(() => (reader.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0, TestTimeouts.Unexpected);
-            t.Start();
+            startOsThread();
         };
         try
         {
@@ -108,7 +108,7 @@ public class DaemonThreadRegistryTests
             },
             isDaemon: true);
         string reprWhileStarting;
-        DaemonThread.StartThreadOverrideForTests = t =>
+        DaemonThread.StartThreadOverrideForTests = startOsThread =>
         {
             // Only the start made by `starter` (of the thread under test) blocks; the OS thread is not named
             // before it runs, so the thread is told apart by who starts it. By OS thread, not Current: Start puts the
@@ -121,7 +121,7 @@ public class DaemonThreadRegistryTests
                 proceed.Wait(TestTimeouts.Unexpected);
             }
 
-            t.Start();
+            startOsThread();
         };
         try
         {
@@ -379,10 +379,10 @@ public class DaemonThreadRegistryTests
     {
         bool? background = null;
         var thread = new DaemonThread(() => background = Thread.CurrentThread.IsBackground, isDaemon: false);
-        DaemonThread.StartThreadOverrideForTests = t =>
+        DaemonThread.StartThreadOverrideForTests = startOsThread =>
         {
             thread.AbandonAtExit();
-            t.Start();
+            startOsThread();
         };
         try
         {
