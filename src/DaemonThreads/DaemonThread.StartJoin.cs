@@ -290,9 +290,13 @@ public partial class DaemonThread
         }
         else
         {
-            start(() => thread.Start(owner));
+            StartThroughOverride(start, thread, owner);
         }
     }
+
+    // Its own method: a lambda that captures parameters makes the compiler allocate its closure where the method begins,
+    // on every start, whether or not the lambda is ever made.
+    private static void StartThroughOverride(Action<Action> start, Thread thread, DaemonThread owner) => start(() => thread.Start(owner));
 
     /// <summary>Waits, within <paramref name="deadline"/>, until the OS thread of a started thread exists.</summary>
     /// <returns><see langword="false"/> when the deadline passed first.</returns>
