@@ -159,6 +159,24 @@ public class DaemonThreadNamingTests
         ThreadNaming.IsLambdaExpression(text).Should().Be(expected);
     }
 
+    // ThreadName remembers the last lambda text and the last other text by reference (issue 11): every order of repeats
+    // and alternations, and a text equal to a remembered one but another object, must name as a fresh parse does.
+    [Fact]
+    public void ThreadName_RepeatedAndAlternatingTargetTexts_NameAsAFreshParse()
+    {
+        Action target = Target;
+        string lambda = "() => Work()", method = "Target", other = "(Action)(() => Work())";
+        string lambdaCopy = new(lambda.ToCharArray()), methodCopy = new(method.ToCharArray());
+        string[] texts = [lambda, lambda, method, method, lambda, other, method, lambdaCopy, methodCopy, other, lambda];
+        for (int i = 0; i < texts.Length; i++)
+        {
+            string expected = ThreadNaming.IsLambdaExpression(texts[i]) ? $"Thread-{i} (<lambda>)" : $"Thread-{i} (Target)";
+            ThreadNaming.ThreadName(i, target, texts[i]).Should().Be(expected, $"text {i} is \"{texts[i]}\"");
+        }
+
+        ThreadNaming.ThreadName(99, target, null).Should().Be("Thread-99 (Target)");
+    }
+
     [Fact]
     public void Name_LocalFunctionTarget_IsItsDeclaredName()
     {

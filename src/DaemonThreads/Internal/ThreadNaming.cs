@@ -20,7 +20,44 @@ internal static class ThreadNaming
     /// <param name="targetExpression">The source text the caller wrote for the target (CallerArgumentExpression), if known.</param>
     internal static string ThreadName(int number, Delegate? target, string? targetExpression = null)
     {
-        return PlainText.Numbered("Thread-", number, target is null ? null : IsLambdaExpression(targetExpression) ? LambdaName : TargetName(target));
+        return PlainText.Numbered("Thread-", number, target is null ? null : IsLambdaExpressionCached(targetExpression) ? LambdaName : TargetName(target));
+    }
+
+    // The source text of the last target that read as a lambda, and of the last that did not. A call site passes the same
+    // string object (a literal) every time, so threads started in a loop parse their text once: the parse was about 600
+    // of the 9,000 instructions a start costs over a raw Thread's (benchmarks/README.md, issue 11 "Wave 8"). Each field
+    // is one reference, so a race costs at most a parse again.
+    private static string? s_lastLambdaText;
+    private static string? s_lastOtherText;
+
+    private static bool IsLambdaExpressionCached(string? text)
+    {
+        if (text is null)
+        {
+            return false;
+        }
+
+        if (ReferenceEquals(text, s_lastLambdaText))
+        {
+            return true;
+        }
+
+        if (ReferenceEquals(text, s_lastOtherText))
+        {
+            return false;
+        }
+
+        bool isLambda = IsLambdaExpression(text);
+        if (isLambda)
+        {
+            s_lastLambdaText = text;
+        }
+        else
+        {
+            s_lastOtherText = text;
+        }
+
+        return isLambda;
     }
 
     private const string LambdaName = "<lambda>";
