@@ -103,8 +103,25 @@ internal static class SignalHandlers
     };
 
     /// <summary>Gets or sets the policy for signals whose handler must not return before the exit (Windows' console close and shutdown).</summary>
-    /// <remarks>A seam: tests on Linux set a policy that simulates the Windows rule (see <see cref="ConsoleExitPolicy"/>).</remarks>
-    internal static ConsoleExitPolicy Policy { get; set; } = ConsoleExitPolicy.ForThisPlatform();
+    /// <remarks>
+    /// A seam: tests on Linux set a policy that simulates the Windows rule (see <see cref="ConsoleExitPolicy"/>). Made on
+    /// first use, when a signal arrives, not when the handlers are installed: it reads an environment variable, and the
+    /// process's first read copies the whole environment into managed strings (benchmarks/README.md, issue 11 "Wave 8").
+    /// </remarks>
+    internal static ConsoleExitPolicy Policy
+    {
+        get => Volatile.Read(ref s_policy) ?? EnsurePolicy();
+        set => Volatile.Write(ref s_policy, value);
+    }
+
+    private static ConsoleExitPolicy? s_policy;
+
+    private static ConsoleExitPolicy EnsurePolicy()
+    {
+        // Racing first signals may each make one; they are equal, and the first written wins.
+        Interlocked.CompareExchange(ref s_policy, ConsoleExitPolicy.ForThisPlatform(), null);
+        return s_policy!;
+    }
 
     /// <summary>Gets the POSIX number of a signal (15, 2, 1, 3).</summary>
     internal static int Number(PosixSignal signal) => ExitCode(signal) - 128;
