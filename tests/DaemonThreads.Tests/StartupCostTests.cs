@@ -29,6 +29,19 @@ public class StartupCostTests
     }
 
     [Fact]
+    public async Task DiagnosticSourceLoadedAfterTheLibrary_ListenerMadeThenReceivesTheMeter()
+    {
+        // The meter is created when System.Diagnostics.DiagnosticSource loads, seen through AssemblyLoad: the check that
+        // tells that assembly (by its manifest module's name since wave 8) must recognise it.
+        ScenarioResult result = await ScenarioProcess.RunAsync("meter-late-listener");
+
+        result.ExitCode.Should().Be(0);
+        result.Stdout.Should().Equal(
+            "DiagnosticSource loaded before the listener: no",
+            "the listener received the DaemonThreads instruments");
+    }
+
+    [Fact]
     public async Task FirstStartOfAProcess_PoolCodeInTheBodyBelongsToTheThreadAndTheStarterKeepsItsContext()
     {
         // The cold starts (the first DaemonThread.ColdStarts of a process, which every test process has long passed) add

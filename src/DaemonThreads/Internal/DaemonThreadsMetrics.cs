@@ -32,7 +32,7 @@ namespace DaemonThreads.Internal;
 internal static class DaemonThreadsMetrics
 {
     internal const string MeterName = "DaemonThreads";
-    private const string DiagnosticSourcePrefix = "System.Diagnostics.DiagnosticSource,";
+    private const string DiagnosticSourceModule = "System.Diagnostics.DiagnosticSource.dll";
     internal const string DaemonTag = "daemonthreads.thread.daemon";
 
     private static readonly object s_true = true;
@@ -122,8 +122,11 @@ internal static class DaemonThreadsMetrics
         }
     }
 
+    // By the manifest module's name, not Assembly.FullName: a display name includes the public key token, which the
+    // runtime computes by hashing the key, and the watch asks every assembly the process loads (a quarter of the
+    // library's own start-up instructions went to FullName; benchmarks/README.md, issue 11 "Wave 8").
     private static bool IsDiagnosticSource(Assembly assembly)
-        => assembly.FullName is { } name && PlainText.StartsWithOrdinal(name, 0, DiagnosticSourcePrefix);
+        => assembly.ManifestModule.ScopeName is { Length: 39 } name && PlainText.StartsWithOrdinal(name, 0, DiagnosticSourceModule);
 
     private static void OnAssemblyLoad(object? sender, AssemblyLoadEventArgs args)
     {

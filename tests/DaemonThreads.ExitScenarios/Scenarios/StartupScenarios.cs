@@ -85,6 +85,53 @@ internal static class StartupScenarios
         }
     }
 
+    // Issue 11 wave 8: the meter is created once System.Diagnostics.DiagnosticSource loads, which the library learns from
+    // the AssemblyLoad event (telling the assembly by its manifest module's name). Here it loads only after the library
+    // has initialised, when the listener below is made: the listener must still receive the DaemonThreads instruments.
+    [Scenario("meter-late-listener")]
+    public static int MeterLateListener()
+    {
+        return ExitRegistry.RunMain(() =>
+        {
+            bool loadedBefore = IsLoaded("System.Diagnostics.DiagnosticSource");
+            Out.Line("DiagnosticSource loaded before the listener: " + (loadedBefore ? "yes" : "no"));
+            Out.Line(ListenForTheMeter(TimeSpan.FromSeconds(20)));
+            return 0;
+        });
+    }
+
+    private static bool IsLoaded(string name)
+    {
+        foreach (System.Reflection.Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            if (assembly.GetName().Name == name)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Its own method, not inlined: preparing it is what loads DiagnosticSource, so the caller's check runs before the load.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static string ListenForTheMeter(TimeSpan bound)
+    {
+        using var published = new ManualResetEventSlim();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == "DaemonThreads")
+                {
+                    published.Set();
+                }
+            },
+        };
+        listener.Start();
+        return published.Wait(bound) ? "the listener received the DaemonThreads instruments" : "no DaemonThreads instrument within the bound";
+    }
+
     private static readonly AsyncLocal<string?> s_flowed = new();
 
     // Issue 11 wave 4: the first DaemonThread.ColdStarts starts leave the starter's ExecutionContext alone and add the
