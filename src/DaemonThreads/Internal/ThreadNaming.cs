@@ -24,9 +24,9 @@ internal static class ThreadNaming
     }
 
     // The source text of the last target that read as a lambda, and of the last that did not. A call site passes the same
-    // string object (a literal) every time, so threads started in a loop parse their text once: the parse was about 600
-    // of the 9,000 instructions a start costs over a raw Thread's (benchmarks/README.md, issue 11 "Wave 8"). Each field
-    // is one reference, so a race costs at most a parse again.
+    // string object (a literal) every time, so threads started in a loop parse their text once (52.8 K -> 51.0 K
+    // instructions per start+join, a raw Thread's 46.0 K; benchmarks/README.md, issue 11 "Wave 8"). Each field is one
+    // reference, so a race costs at most a parse again.
     private static string? s_lastLambdaText;
     private static string? s_lastOtherText;
 

@@ -155,7 +155,7 @@ internal sealed class TrackedTaskTable
 
     // The overflow's loops are methods of their own, reached only when the overflow holds something: a method's
     // ReadyToRun fixups are resolved before it first runs, and the dictionary's enumerator types would make every exit
-    // load System.Collections (1 % of a short program's instructions, benchmarks/README.md "Wave 8").
+    // load System.Collections (0.4 % of a short program's instructions, benchmarks/README.md, issue 11 "Wave 8").
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int CountUnfinishedInOverflow()
     {
