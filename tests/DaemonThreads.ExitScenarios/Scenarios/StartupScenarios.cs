@@ -22,10 +22,9 @@ internal static class StartupScenarios
         });
 
         var loaded = new List<string>();
-        foreach (System.Reflection.Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
+        foreach (string name in s_watched)
         {
-            string? name = assembly.GetName().Name;
-            if (name is not null && Array.IndexOf(s_watched, name) >= 0)
+            if (IsLoaded(name))
             {
                 loaded.Add(name);
             }
