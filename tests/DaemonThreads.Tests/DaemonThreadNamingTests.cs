@@ -177,6 +177,26 @@ public class DaemonThreadNamingTests
         ThreadNaming.ThreadName(99, target, null).Should().Be("Thread-99 (Target)");
     }
 
+    // TargetName remembers the last compiler-generated method name by reference (issue 11 "Wave 10"): targets kept in
+    // variables and started again and again, in every order of repeats and alternations, must name as a fresh read does,
+    // and so must a new delegate over the same method (a closure made again).
+    [Fact]
+    public void TargetName_RepeatedAndAlternatingGeneratedTargets_NameAsAFreshRead()
+    {
+        int calls = 0;
+        void First() => calls++;
+        void Second() => calls--;
+        Action lambda = () => calls++;
+        Action[] targets = [First, First, lambda, Second, lambda, lambda, First, Second, Second, Target, First, MakeClosure(1), MakeClosure(2), lambda];
+        string[] expected = ["First", "First", "<lambda>", "Second", "<lambda>", "<lambda>", "First", "Second", "Second", "Target", "First", "<lambda>", "<lambda>", "<lambda>"];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            ThreadNaming.TargetName(targets[i]).Should().Be(expected[i], $"target {i} calls {targets[i].Method.Name}");
+        }
+    }
+
+    private static Action MakeClosure(int value) => () => _ = value;
+
     [Fact]
     public void Name_LocalFunctionTarget_IsItsDeclaredName()
     {

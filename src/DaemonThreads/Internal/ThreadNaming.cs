@@ -229,6 +229,34 @@ internal static class ThreadNaming
             return name;
         }
 
+        // The runtime hands out one name string per method (RuntimeMethodInfo keeps it), so a target started again and
+        // again (a delegate kept in a field or a variable) finds its answer by reference instead of searching the
+        // compiler's name char by char (1.2 K instructions a start; benchmarks/README.md, issue 11 "Wave 10"). The
+        // answer depends on the text alone, so a stale or raced pair is never wrong: one object holds both strings.
+        NamePair? last = s_lastGeneratedName;
+        if (last is not null && ReferenceEquals(last.MethodName, name))
+        {
+            return last.Shown;
+        }
+
+        string shown = GeneratedTargetName(name);
+        s_lastGeneratedName = new NamePair(name, shown);
+        return shown;
+    }
+
+    // A class, not a struct: its one reference is read and written whole, so a racing start never sees half a pair.
+    private sealed class NamePair(string methodName, string shown)
+    {
+        internal string MethodName { get; } = methodName;
+
+        internal string Shown { get; } = shown;
+    }
+
+    private static NamePair? s_lastGeneratedName;
+
+    // The name Python would show for a compiler-generated method name (one that begins with '<').
+    private static string GeneratedTargetName(string name)
+    {
         int local = PlainText.IndexOfOrdinal(name, ">g__");
         if (local >= 0)
         {
