@@ -395,27 +395,30 @@ public partial class DaemonThread
         }
 
         long? nativeId = NativeThread.CurrentId();
-        lock (_lock)
-        {
-            // Under the lock, so that a concurrent Name setter (which renames _thread) and this write agree on the last
-            // name. Not through Thread.Name's setter where that can be helped: it locks the Thread object, which the
-            // starter still holds inside Thread.Start (RuntimeThreadName). Through the Thread object, not
-            // Thread.CurrentThread, which would allocate the thread-static block.
-            Thread self = _thread!;
-            if (!_warmStart || !RuntimeThreadName.TrySetOnCurrentThread(self, _name))
-            {
-                self.Name = _name;
-            }
-            _nativeThreadId = nativeId ?? 0;
-            _nativeIdRecorded = true;
-            _osStarted = true;
 
-            // Only for a waiter: Monitor.PulseAll gives the lock object a sync block, a native allocation per thread that
-            // stays until the next GC (benchmarks/README.md, issue 11 wave 2).
-            if (_waiters > 0)
-            {
-                Monitor.PulseAll(_lock);
-            }
+        // No lock before the body: a new thread's first Monitor.Enter is also its first managed thread-static read (the
+        // lock's owner id), which sets up the thread's static block, about 1 K instructions on the path the exit of
+        // 5,000 blocked threads amplifies tenfold (benchmarks/README.md, issue 11 "Wave 10"). Not through
+        // Thread.Name's setter where that can be helped: it locks the Thread object, which the starter still holds
+        // inside Thread.Start (RuntimeThreadName). Through the Thread object, not Thread.CurrentThread, which would
+        // allocate the thread-static block too.
+        Thread self = _thread!;
+        string name = Volatile.Read(ref _name);
+        if (!_warmStart || !RuntimeThreadName.TrySetOnCurrentThread(self, name))
+        {
+            self.Name = name;
+        }
+
+        Volatile.Write(ref _nativeThreadId, nativeId ?? 0);
+        Volatile.Write(ref _nativeIdRecorded, true);
+        Volatile.Write(ref _osStarted, true);
+
+        // Pairs with the full fences of the Name setter (it renames _thread while holding its lock and the Thread's) and
+        // of the waiters' Interlocked.Increment: either they see what was just written, or this sees their change.
+        Interlocked.MemoryBarrier();
+        if (!ReferenceEquals(Volatile.Read(ref _name), name) || Volatile.Read(ref _waiters) > 0)
+        {
+            PublishStartedSlow(self, name);
         }
 
         try
@@ -439,6 +442,27 @@ public partial class DaemonThread
 
             ThreadRegistry.Default.Remove(this);
             completion?.TrySetResult();
+        }
+    }
+
+    // Rare: the Name setter ran while this thread named itself (its rename may have landed before this thread's own,
+    // which would then have put back the old name), or somebody waits for the OS thread or its id. Under the lock the
+    // setter takes, so the last name set is the one that stays.
+    private void PublishStartedSlow(Thread self, string nameSet)
+    {
+        lock (_lock)
+        {
+            if (!ReferenceEquals(_name, nameSet))
+            {
+                self.Name = _name;
+            }
+
+            // Only for a waiter: Monitor.PulseAll gives the lock object a sync block, a native allocation per thread that
+            // stays until the next GC (benchmarks/README.md, issue 11 wave 2).
+            if (_waiters > 0)
+            {
+                Monitor.PulseAll(_lock);
+            }
         }
     }
 

@@ -301,6 +301,11 @@ public class DaemonThreadNamingTests
     [InlineData("worker", "worker")]
     [InlineData("Thread-12 (<lambda>)", "Thread-12 (<lam")]
     [InlineData("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9")]
+    [InlineData("exactly15-bytes", "exactly15-bytes")]
+    [InlineData("abcdefghijklmno\u00e9", "abcdefghijklmno")]
+    [InlineData("abcdefghijklmn\u00e9", "abcdefghijklmn")]
+    [InlineData("ab\u00e9cd-\u4e2d\u6587-xyz", "ab\u00e9cd-\u4e2d\u6587-x")]
+    [InlineData("x", "x")]
     public void Name_OsVisibleNameOnLinux_IsTheNameCutTo15BytesAtAWholeCharacter(string name, string expected)
     {
         if (!OperatingSystem.IsLinux())
@@ -324,6 +329,38 @@ public class DaemonThreadNamingTests
 
         osName.Should().Be(expected, "Linux keeps 15 bytes of the name, and a character is not split");
         managedName.Should().Be(name, "Thread.Name inside the body is the DaemonThread's whole name (SPEC 2.3)");
+    }
+
+    // Bootstrap names the new thread without taking the DaemonThread's lock (issue 11 "Wave 10"), and the Name setter
+    // may run on the starter while it does: whichever lands last, the thread must end up with the name set last, in
+    // Thread.Name and in what the OS shows. Repeated, because the interleaving differs from start to start; warm, so the
+    // runtime-private path is the one raced.
+    [Fact]
+    public void Name_SetWhileTheThreadNamesItself_TheLastNameWins()
+    {
+        ThreadTestHelpers.WarmUpStarts();
+        for (int i = 0; i < 200; i++)
+        {
+            using var renamed = new ManualResetEventSlim();
+            string? osName = null, managedName = null;
+            var thread = new DaemonThread(
+                () =>
+                {
+                    renamed.Wait(TestTimeouts.Unexpected);
+                    managedName = Thread.CurrentThread.Name;
+                    osName = OperatingSystem.IsLinux() ? File.ReadAllText("/proc/thread-self/comm").TrimEnd('\n') : managedName;
+                },
+                name: "first-name",
+                isDaemon: true);
+
+            thread.Start();
+            thread.Name = "last" + i;
+            renamed.Set();
+            thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+
+            managedName.Should().Be("last" + i, $"start {i}: the setter ran after Start, so its name is the last");
+            osName.Should().Be("last" + i, $"start {i}: the OS-visible name follows");
+        }
     }
 
     [Fact]

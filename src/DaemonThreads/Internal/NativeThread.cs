@@ -72,15 +72,8 @@ internal static partial class NativeThread
             return false;
         }
 
-        const int MaxBytes = 15;
-        byte* buffer = stackalloc byte[MaxBytes + 1];
-        int written;
-        fixed (char* chars = name)
-        {
-            // Spans made from pointers: a string converted to a span goes through MemoryExtensions (System.Memory, see PlainText).
-            System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, name.Length), new Span<byte>(buffer, MaxBytes), out _, out written, replaceInvalidSequences: true, isFinalBlock: true);
-        }
-
+        byte* buffer = stackalloc byte[MaxNameBytes + 1];
+        int written = EncodeName(name, buffer);
         buffer[written] = 0;
         try
         {
@@ -93,6 +86,36 @@ internal static partial class NativeThread
         catch (DllNotFoundException)
         {
             return false;
+        }
+    }
+
+    // Linux keeps 15 bytes of a thread's name, and a terminating zero.
+    private const int MaxNameBytes = 15;
+
+    // The name in UTF-8, cut to MaxNameBytes at a whole character; returns the bytes written (no terminator). Apart from
+    // TrySetCurrentName, whose exception handlers made the JIT keep this loop's variables in memory.
+    private static unsafe int EncodeName(string name, byte* buffer)
+    {
+        fixed (char* chars = name)
+        {
+            // ASCII, which generated names are, byte by byte: the transcoder's set-up cost about 240 instructions a start
+            // on the new thread's path to its body (benchmarks/README.md, issue 11 "Wave 10").
+            int length = Math.Min(name.Length, MaxNameBytes);
+            int ascii = 0;
+            while (ascii < length && chars[ascii] < 0x80)
+            {
+                buffer[ascii] = (byte)chars[ascii];
+                ascii++;
+            }
+
+            if (ascii == length)
+            {
+                return ascii;
+            }
+
+            // Spans made from pointers: a string converted to a span goes through MemoryExtensions (System.Memory, see PlainText).
+            System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, name.Length), new Span<byte>(buffer, MaxNameBytes), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
+            return written;
         }
     }
 
@@ -129,21 +152,30 @@ internal static partial class NativeThread
         return LinuxAnyLibc.gettid();
     }
 
+    // Without the GC transition: each is a few instructions around one system call that never blocks, never calls back
+    // and never throws, and they run on the new thread's path to its body, the part of a start that 5,000 blocked
+    // threads amplify tenfold (benchmarks/README.md, issue 11 "Wave 10"). The transition pair cost about as much as
+    // the call itself.
     private static partial class Linux
     {
         [LibraryImport("libc.so.6", EntryPoint = "gettid")]
+        [SuppressGCTransition]
         internal static partial int gettid();
 
         [LibraryImport("libc.so.6", EntryPoint = "pthread_self")]
+        [SuppressGCTransition]
         internal static partial nuint pthread_self();
 
+        // On the calling thread glibc's pthread_setname_np is a length check and one prctl(PR_SET_NAME).
         [LibraryImport("libc.so.6", EntryPoint = "pthread_setname_np")]
+        [SuppressGCTransition]
         internal static unsafe partial int pthread_setname_np(nuint thread, byte* name);
     }
 
     private static partial class LinuxAnyLibc
     {
         [LibraryImport("libc", EntryPoint = "gettid")]
+        [SuppressGCTransition]
         internal static partial int gettid();
     }
 
