@@ -92,27 +92,13 @@ internal static partial class NativeThread
     // Linux keeps 15 bytes of a thread's name, and a terminating zero.
     private const int MaxNameBytes = 15;
 
-    // The name in UTF-8, cut to MaxNameBytes at a whole character; returns the bytes written (no terminator). Apart from
-    // TrySetCurrentName, whose exception handlers made the JIT keep this loop's variables in memory.
+    // The name in UTF-8, cut to MaxNameBytes at a whole character; returns the bytes written (no terminator). The
+    // transcoder narrows ASCII in vectors: a byte-by-byte loop measured 431 instructions a name against its 240
+    // (benchmarks/README.md, issue 11 "Wave 10").
     private static unsafe int EncodeName(string name, byte* buffer)
     {
         fixed (char* chars = name)
         {
-            // ASCII, which generated names are, byte by byte: the transcoder's set-up cost about 240 instructions a start
-            // on the new thread's path to its body (benchmarks/README.md, issue 11 "Wave 10").
-            int length = Math.Min(name.Length, MaxNameBytes);
-            int ascii = 0;
-            while (ascii < length && chars[ascii] < 0x80)
-            {
-                buffer[ascii] = (byte)chars[ascii];
-                ascii++;
-            }
-
-            if (ascii == length)
-            {
-                return ascii;
-            }
-
             // Spans made from pointers: a string converted to a span goes through MemoryExtensions (System.Memory, see PlainText).
             System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, name.Length), new Span<byte>(buffer, MaxNameBytes), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
             return written;
