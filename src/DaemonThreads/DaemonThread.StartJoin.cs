@@ -396,12 +396,12 @@ public partial class DaemonThread
 
         long? nativeId = NativeThread.CurrentId();
 
-        // No lock before the body: a new thread's first Monitor.Enter is also its first managed thread-static read (the
-        // lock's owner id), which sets up the thread's static block, about 1 K instructions on the path the exit of
-        // 5,000 blocked threads amplifies tenfold (benchmarks/README.md, issue 11 "Wave 10"). Not through
-        // Thread.Name's setter where that can be helped: it locks the Thread object, which the starter still holds
-        // inside Thread.Start (RuntimeThreadName). Through the Thread object, not Thread.CurrentThread, which would
-        // allocate the thread-static block too.
+        // No lock before the body: this is the part of a start that the exit of 5,000 blocked threads amplifies about
+        // tenfold (benchmarks/README.md, issue 11 "Wave 9"); without the lock, ExitHarness idle 3000 measured 18.2 ->
+        // 17.9 KB per live thread, the user-style twin no change ("Wave 10"). Not through Thread.Name's setter where that
+        // can be helped: it locks the Thread object, which the starter still holds inside Thread.Start
+        // (RuntimeThreadName). Through the Thread object, not Thread.CurrentThread, which would allocate the
+        // thread-static block too.
         Thread self = _thread!;
         string name = Volatile.Read(ref _name);
         if (!_warmStart || !RuntimeThreadName.TrySetOnCurrentThread(self, name))

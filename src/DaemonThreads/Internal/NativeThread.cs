@@ -140,8 +140,7 @@ internal static partial class NativeThread
 
     // Without the GC transition: each is a few instructions around one system call that never blocks, never calls back
     // and never throws, and they run on the new thread's path to its body, the part of a start that 5,000 blocked
-    // threads amplify tenfold (benchmarks/README.md, issue 11 "Wave 10"). The transition pair cost about as much as
-    // the call itself.
+    // threads amplify tenfold (benchmarks/README.md, issue 11 "Wave 9" and "Wave 10").
     private static partial class Linux
     {
         [LibraryImport("libc.so.6", EntryPoint = "gettid")]
