@@ -72,8 +72,15 @@ internal static partial class NativeThread
             return false;
         }
 
-        byte* buffer = stackalloc byte[MaxNameBytes + 1];
-        int written = EncodeName(name, buffer);
+        const int MaxBytes = 15;
+        byte* buffer = stackalloc byte[MaxBytes + 1];
+        int written;
+        fixed (char* chars = name)
+        {
+            // Spans made from pointers: a string converted to a span goes through MemoryExtensions (System.Memory, see PlainText).
+            System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, name.Length), new Span<byte>(buffer, MaxBytes), out _, out written, replaceInvalidSequences: true, isFinalBlock: true);
+        }
+
         buffer[written] = 0;
         try
         {
@@ -86,22 +93,6 @@ internal static partial class NativeThread
         catch (DllNotFoundException)
         {
             return false;
-        }
-    }
-
-    // Linux keeps 15 bytes of a thread's name, and a terminating zero.
-    private const int MaxNameBytes = 15;
-
-    // The name in UTF-8, cut to MaxNameBytes at a whole character; returns the bytes written (no terminator). The
-    // transcoder narrows ASCII in vectors: a byte-by-byte loop measured 431 instructions a name against its 240
-    // (benchmarks/README.md, issue 11 "Wave 10").
-    private static unsafe int EncodeName(string name, byte* buffer)
-    {
-        fixed (char* chars = name)
-        {
-            // Spans made from pointers: a string converted to a span goes through MemoryExtensions (System.Memory, see PlainText).
-            System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, name.Length), new Span<byte>(buffer, MaxNameBytes), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
-            return written;
         }
     }
 
