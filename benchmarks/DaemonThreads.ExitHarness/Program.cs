@@ -31,7 +31,9 @@ switch (mode)
         NonDaemonExit(Int(args, 1, 100), Int(args, 2, 200), kind);
         return 0; // main returns at once: the process ends with its slowest non-daemon thread
     case "startjoin-interleaved":
-        return StartJoinInterleaved(Int(args, 1, 300), Int(args, 2, 50));
+        return args.Length > 3 && args[3] == "floor"
+            ? StartJoinWithFloor(Int(args, 1, 300), Int(args, 2, 50))
+            : StartJoinInterleaved(Int(args, 1, 300), Int(args, 2, 50));
     case "concurrent":
         return Concurrent(Int(args, 1, 8), Int(args, 2, 200));
     case "nondaemon-measure":
@@ -57,8 +59,11 @@ switch (mode)
               nondaemon-measure RUNS K MS raw|dt  run nondaemon-exit RUNS times; print process end - slowest thread end
               idle K raw|dt                    start K blocked daemon threads, print VmHWM, return
               startjoin-interleaved ROUNDS N    raw and DaemonThread start+join in alternating blocks of N, one process
+              startjoin-interleaved ROUNDS N floor  the same with a third block, the floor (see below), order rotated
               concurrent S ROUNDS              64 start+joins per round shared by S starters, raw and dt rounds interleaved
             daemon-exit and idle also take "named": raw threads that name themselves and run under a flowed context
+            daemon-exit and idle also take "floor": raw threads that make, before their body, the two system calls SPEC 2.3
+            and 2.4 make every DaemonThread make there (Linux: gettid for NativeThreadId, prctl for the OS-visible name)
             """);
         return 2;
 }
@@ -69,8 +74,19 @@ static int Int(string[] args, int index, int fallback)
 static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
 // One start+join of an empty thread: the operation every start+join mode times.
-static void StartJoinOnce(bool dt)
+static void StartJoinOnce(bool dt) => StartJoinOfKind(dt ? Kind.DaemonThread : Kind.Raw);
+
+static void StartJoinOfKind(Kind kind)
 {
+    if (kind == Kind.Floor)
+    {
+        var floor = new Thread(s_floorStart);
+        floor.Start();
+        floor.Join();
+        return;
+    }
+
+    bool dt = kind == Kind.DaemonThread;
     if (dt)
     {
         var t = new DaemonThread(s_empty, isDaemon: false);
@@ -161,6 +177,62 @@ static int StartJoinInterleaved(int rounds, int n)
     Array.Sort(ratios);
     Console.WriteLine(FormattableString.Invariant(
         $"startjoin-interleaved rounds={rounds}x{n} raw_us={rawTotal / rounds:F1} dt_us={dtTotal / rounds:F1} ratio median={ratios[rounds / 2]:F3} mean={mean:F3}+-{halfWidth:F3} of-totals={dtTotal / rawTotal:F3}"));
+    return 0;
+}
+
+// The same as StartJoinInterleaved with a third block per round, the floor: raw threads that make the two system calls
+// every DaemonThread makes before its body (Floor). The order of the three blocks rotates every round. Prints the median
+// of the per-round ratios dt/raw, floor/raw and dt/floor: what SPEC 2.3 and 2.4 cost a raw thread, and what the library
+// adds on top of that.
+static int StartJoinWithFloor(int rounds, int n)
+{
+    double Block(Kind kind)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < n; i++)
+        {
+            StartJoinOfKind(kind);
+        }
+
+        return Ms(Stopwatch.GetTimestamp() - start) * 1000.0 / n;
+    }
+
+    Kind[] kinds = [Kind.Raw, Kind.Floor, Kind.DaemonThread];
+    for (int i = 0; i < 10; i++)
+    {
+        foreach (Kind kind in kinds)
+        {
+            Block(kind);
+        }
+    }
+
+    var dtRaw = new double[rounds];
+    var floorRaw = new double[rounds];
+    var dtFloor = new double[rounds];
+    var sums = new double[3];
+    var times = new double[3];
+    for (int r = 0; r < rounds; r++)
+    {
+        for (int k = 0; k < 3; k++)
+        {
+            int which = (r + k) % 3;
+            times[which] = Block(kinds[which]);
+            sums[which] += times[which];
+        }
+
+        dtRaw[r] = times[2] / times[0];
+        floorRaw[r] = times[1] / times[0];
+        dtFloor[r] = times[2] / times[1];
+    }
+
+    static double Median(double[] values)
+    {
+        Array.Sort(values);
+        return values[values.Length / 2];
+    }
+
+    Console.WriteLine(FormattableString.Invariant(
+        $"startjoin-interleaved rounds={rounds}x{n} raw_us={sums[0] / rounds:F1} floor_us={sums[1] / rounds:F1} dt_us={sums[2] / rounds:F1} median dt/raw={Median(dtRaw):F3} floor/raw={Median(floorRaw):F3} dt/floor={Median(dtFloor):F3}"));
     return 0;
 }
 
@@ -255,6 +327,17 @@ static void StartBlocked(int k, string kind)
                     release.Wait(); // deliberately infinite: abandoned at exit
                 },
                 isDaemon: true).Start();
+        }
+        else if (kind == "floor")
+        {
+            new Thread(
+                () =>
+                {
+                    Floor.Prologue();
+                    running.Signal();
+                    release.Wait(); // deliberately infinite: abandoned at exit
+                })
+            { IsBackground = true }.Start();
         }
         else if (kind == "named")
         {
@@ -405,4 +488,51 @@ internal static partial class Program
     private static readonly AsyncLocal<string?> s_flowed = new();
     private static readonly Action s_empty = static () => { };
     private static readonly ThreadStart s_emptyStart = static () => { };
+    private static readonly ThreadStart s_floorStart = static () => Floor.Prologue();
+
+    private enum Kind
+    {
+        Raw,
+        Floor,
+        DaemonThread,
+    }
+}
+
+/// <summary>
+/// What SPEC 2.3 and 2.4 make every DaemonThread do on its new thread before its body, done on a raw Thread: read its OS
+/// thread id (NativeThreadId) and give the OS its name (the first 15 bytes, as UTF-8). The same two system calls, through
+/// the same kind of import, that the library makes (src/DaemonThreads/Internal/NativeThread.cs). Anything the library does
+/// beyond this is its own cost; this is the floor of the two requirements (benchmarks/README.md, "Wave 11").
+/// </summary>
+internal static unsafe partial class Floor
+{
+    private const string Name = "Thread-1 (<lambda>)";
+
+    internal static void Prologue()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        _ = gettid();
+        byte* buffer = stackalloc byte[16];
+        fixed (char* chars = Name)
+        {
+            System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, Name.Length), new Span<byte>(buffer, 15), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
+            buffer[written] = 0;
+        }
+
+        _ = prctl(PrSetName, (nint)buffer, 0, 0, 0);
+    }
+
+    private const int PrSetName = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "gettid")]
+    [System.Runtime.InteropServices.SuppressGCTransition]
+    private static partial int gettid();
+
+    [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "prctl")]
+    [System.Runtime.InteropServices.SuppressGCTransition]
+    private static partial int prctl(int option, nint arg2, nint arg3, nint arg4, nint arg5);
 }
