@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaemonThreads.Internal;
 
 namespace DaemonThreads;
@@ -149,9 +148,13 @@ public partial class DaemonThread
     /// <exception cref="ThreadStateException">The thread was never started, or it is a running daemon thread and the exit sequence has passed its point of no return (it would never end).</exception>
     /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy.</exception>
     /// <remarks>
-    /// Python equivalent: <c>Thread.join()</c>. Returns after the exception hook has returned. Joining a daemon
-    /// thread is allowed; many threads may join at once. Deliberately infinite: use <see cref="Join(TimeSpan)"/>
-    /// for a bound.
+    /// Python equivalent: <c>Thread.join()</c>. Returns once the body and the exception hook have returned and the thread
+    /// has left <see cref="Enumerate"/>; from then on <see cref="IsAlive"/> is <see langword="false"/>. As in CPython, it
+    /// does not wait for the OS thread's own exit, which follows within microseconds and runs no code of the program's
+    /// (a raw <see cref="System.Threading.Thread.Join()"/> does wait for it). Joining a daemon thread is allowed; many
+    /// threads may join at once. An interrupted joiner (<see cref="System.Threading.Thread.Interrupt"/>) gets
+    /// <see cref="ThreadInterruptedException"/>, as from <see cref="System.Threading.Thread.Join()"/>. Deliberately
+    /// infinite: use <see cref="Join(TimeSpan)"/> for a bound.
     /// </remarks>
     public void Join()
     {
@@ -164,8 +167,7 @@ public partial class DaemonThread
 
         ThrowIfAbandonedAtExit();
         ExitRegistry.Coordinator.NoteJoinedByStep(this); // a hook joining this thread: its own Shutdown() must not wait
-        WaitUntilOsStarted(Deadline.Infinite);
-        OsThread().Join();
+        WaitUntilFinished(Deadline.Infinite);
     }
 
     /// <summary>Waits until the thread has ended or <paramref name="timeout"/> has passed.</summary>
@@ -179,7 +181,8 @@ public partial class DaemonThread
     /// <exception cref="InvalidOperationException">The thread is the current thread, or a dummy.</exception>
     /// <remarks>
     /// Python equivalent: <c>Thread.join(timeout)</c>, which returns <c>None</c>; here the result says whether the
-    /// thread ended. Negative timeouts are rejected (.NET convention) rather than clamped to 0 as Python does.
+    /// thread ended, in the sense of <see cref="Join()"/>. Negative timeouts are rejected (.NET convention) rather than
+    /// clamped to 0 as Python does.
     /// </remarks>
     public bool Join(TimeSpan timeout)
     {
@@ -197,8 +200,7 @@ public partial class DaemonThread
         }
 
         ExitRegistry.Coordinator.NoteJoinedByStep(this);
-        Deadline deadline = Deadline.After(timeout);
-        return WaitUntilOsStarted(deadline) && OsThread().Join(deadline.RemainingMilliseconds());
+        return WaitUntilFinished(Deadline.After(timeout));
     }
 
     /// <summary>Returns a task that completes when the thread's body and exception hook have finished.</summary>
@@ -298,6 +300,53 @@ public partial class DaemonThread
     // on every start, whether or not the lambda is ever made.
     private static void StartThroughOverride(Action<Action> start, Thread thread, DaemonThread owner) => start(() => thread.Start(owner));
 
+    /// <summary>Waits, within <paramref name="deadline"/>, until the body, the hook and the registry's cleanup of a started thread have finished (what Join waits for).</summary>
+    /// <returns><see langword="false"/> when the deadline passed first.</returns>
+    /// <exception cref="ThreadStateException">The Start() this raced with failed, so the thread was never started.</exception>
+    /// <remarks>
+    /// Not the OS thread's exit, which a raw Thread.Join waits for: the thread's exit path in the runtime lay on every
+    /// start+join's critical path, and measured 3-6 % of a start+join on the reference VM (benchmarks/README.md, issue 11
+    /// "Wave 11"). No spin before the wait: one as short as <see cref="ManualResetEventSlim"/>'s made a lone start+join
+    /// 7 points faster still, but took the CPU that 8 concurrent starters on 2 cores needed (throughput 0.92-0.96x raw).
+    /// </remarks>
+    private bool WaitUntilFinished(Deadline deadline)
+    {
+        if (Volatile.Read(ref _bodyFinished))
+        {
+            return true;
+        }
+
+        lock (_lock)
+        {
+            // Bootstrap pulses under this lock when it sees a waiter; a Start that fails resets the state and pulses.
+            _joinWaiters++;
+            try
+            {
+                while (!_bodyFinished && Volatile.Read(ref _state) == StateStarted)
+                {
+                    int wait = deadline.RemainingMilliseconds();
+                    if (wait == 0)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(_lock, wait);
+                }
+            }
+            finally
+            {
+                _joinWaiters--;
+            }
+
+            if (!_bodyFinished)
+            {
+                throw StartFailed(null);
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Waits, within <paramref name="deadline"/>, until the OS thread of a started thread exists.</summary>
     /// <returns><see langword="false"/> when the deadline passed first.</returns>
     /// <exception cref="ThreadStateException">The Start() this raced with failed, so the thread was never started.</exception>
@@ -344,14 +393,6 @@ public partial class DaemonThread
         "cannot join thread before it is started: its Start() failed" +
         (startFailure is null ? "" : " (" + startFailure.GetType().Name + ": " + startFailure.Message + ")") +
         ". Call Start() again first.");
-
-    // Join waits only after WaitUntilOsStarted has returned true: from then on Start can no longer reset _thread.
-    private Thread OsThread()
-    {
-        Thread? thread = Volatile.Read(ref _thread);
-        Debug.Assert(thread is not null, "the OS thread was started, so a failed Start can no longer reset it");
-        return thread;
-    }
 
     /// <exception cref="ThreadStateException">This is a running daemon thread and the exit sequence has passed its point of no return: it may never end.</exception>
     private void ThrowIfAbandonedAtExit()
@@ -433,14 +474,20 @@ public partial class DaemonThread
         {
             // Break reference cycles through the target (CPython's test_no_refcycle_through_target).
             _target = null;
+
+            // Out of the registry first: a joiner that returns, and whoever it tells, must no longer see the thread listed.
+            ThreadRegistry.Default.Remove(this);
             TaskCompletionSource? completion;
             lock (_lock)
             {
-                _bodyFinished = true;
+                Volatile.Write(ref _bodyFinished, true);
                 completion = _completion;
+                if (_joinWaiters > 0)
+                {
+                    Monitor.PulseAll(_lock); // only then: it gives the lock object a sync block (PublishStartedSlow)
+                }
             }
 
-            ThreadRegistry.Default.Remove(this);
             completion?.TrySetResult();
         }
     }

@@ -50,7 +50,8 @@ public partial class DaemonThread
     private int _waiters; // threads waiting on _lock for the OS thread (WaitUntilOsStarted, NativeThreadId): the starter and Bootstrap pulse only for them
     private bool _warmStart; // Start took the runtime-private fast paths (WarmStart)
     private bool _ownerPlaced; // Start placed the owner's ExecutionContext on the Thread object: Bootstrap need not install it
-    private bool _bodyFinished;
+    private bool _bodyFinished; // written under _lock, read without it: Join, JoinAsync and IsAlive see the end through it
+    private int _joinWaiters; // threads in WaitUntilFinished's Monitor.Wait, counted under _lock: Bootstrap pulses only for them
     private bool _abandonedAtExit; // AbandonAtExit ran: Start makes the OS thread background whatever point it is at
     private TaskCompletionSource? _completion;
 
@@ -238,10 +239,12 @@ public partial class DaemonThread
         }
     }
 
-    /// <summary>Gets whether the thread is running: from <see cref="Start"/> until its OS thread has ended.</summary>
+    /// <summary>Gets whether the thread is running: from <see cref="Start"/> until its body and exception hook have finished.</summary>
     /// <remarks>
-    /// Python equivalent: <c>Thread.is_alive()</c>. <see cref="Main"/> stops being alive when the main program ends; a
-    /// dummy is alive while its foreign OS thread is.
+    /// Python equivalent: <c>Thread.is_alive()</c>. It turns <see langword="false"/> when the thread leaves
+    /// <see cref="Enumerate"/>, just before <see cref="Join()"/> returns; the OS thread's own exit follows within
+    /// microseconds, as in CPython. <see cref="Main"/> stops being alive when the main program ends; a dummy is alive
+    /// while its foreign OS thread is.
     /// </remarks>
     public bool IsAlive
     {
@@ -254,9 +257,10 @@ public partial class DaemonThread
                 case ThreadKind.Dummy:
                     return _thread!.IsAlive;
                 default:
-                    // Race: a refused Start() resets _thread after publishing StateStarted; read it once (issue 9 D).
-                    Thread? thread = Volatile.Read(ref _thread);
-                    return Volatile.Read(ref _state) == StateStarted && thread is not null && thread.IsAlive;
+                    // From the OS thread's start until the body, the hook and the registry's cleanup have finished, what Join
+                    // waits for: not the OS thread's own exit, which follows (CPython's is_alive). A refused Start() resets
+                    // the state after publishing StateStarted, before its OS thread was ever started (issue 9 D).
+                    return Volatile.Read(ref _state) == StateStarted && Volatile.Read(ref _osStarted) && !Volatile.Read(ref _bodyFinished);
             }
         }
     }

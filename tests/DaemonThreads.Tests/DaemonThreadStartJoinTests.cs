@@ -251,6 +251,96 @@ public class DaemonThreadStartJoinTests
         await thread.JoinAsync().WaitAsync(TestTimeouts.Unexpected);
     }
 
+    // CPython: once a thread's run() and its cleanup are done, is_alive() is False, although the OS thread may still be
+    // exiting; join() returns at that point too. Repeated, because on a raw Thread the OS thread's exit races with the
+    // continuation: with IsAlive read from the OS thread, some of these completions saw it still alive.
+    [Fact]
+    public async Task JoinAsync_Completed_TheThreadIsNoLongerAliveNorListed()
+    {
+        const int Threads = 200;
+        int stillAlive = 0;
+        int stillListed = 0;
+        for (int i = 0; i < Threads; i++)
+        {
+            var thread = new DaemonThread(static () => { }, isDaemon: true);
+            thread.Start();
+            await thread.JoinAsync().WaitAsync(TestTimeouts.Unexpected);
+            if (thread.IsAlive)
+            {
+                stillAlive++;
+            }
+
+            if (DaemonThread.Enumerate().Contains(thread))
+            {
+                stillListed++;
+            }
+        }
+
+        stillAlive.Should().Be(0, "a thread whose body, hook and cleanup have finished is not alive, whatever its OS thread is still doing");
+        stillListed.Should().Be(0);
+    }
+
+    // Join returns once the body, the hook and the registry's cleanup are done, not when the OS thread has exited: every
+    // observation right after it must already see the end, on each of many short threads (daemon and not, both Joins).
+    [Fact]
+    public void Join_OnManyShortThreads_SeesTheEndRightAfterItReturnsEveryTime()
+    {
+        const int Threads = 300;
+        int failures = 0;
+        for (int i = 0; i < Threads; i++)
+        {
+            bool bodyDone = false;
+            var thread = new DaemonThread(() => bodyDone = true, isDaemon: i % 2 == 0);
+            thread.Start();
+            if (i % 4 < 2)
+            {
+                thread.Join();
+            }
+            else
+            {
+                thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+            }
+
+            if (!bodyDone || thread.IsAlive || DaemonThread.Enumerate().Contains(thread) || !thread.Join(TimeSpan.Zero))
+            {
+                failures++;
+            }
+        }
+
+        failures.Should().Be(0, "after Join the body has run, the thread is not alive, not listed, and a zero-timeout Join says it ended");
+    }
+
+    // A joiner interrupted while it waits gets ThreadInterruptedException, as Thread.Join does, and the wait it left
+    // behind does not disturb the joins that follow.
+    [Fact]
+    public void Join_InterruptedWhileWaiting_ThrowsThreadInterruptedExceptionAndLaterJoinsStillReturn()
+    {
+        using var release = new ManualResetEventSlim();
+        var thread = new DaemonThread(() => release.Wait(TestTimeouts.Unexpected), isDaemon: true);
+        thread.Start();
+        Exception? caught = null;
+        var joiner = new Thread(() =>
+        {
+            try
+            {
+                thread.Join();
+            }
+            catch (Exception e)
+            {
+                caught = e;
+            }
+        });
+        joiner.Start();
+        SpinWait.SpinUntil(() => (joiner.ThreadState & ThreadState.WaitSleepJoin) != 0, TestTimeouts.Unexpected).Should().BeTrue();
+        joiner.Interrupt();
+        joiner.Join(TestTimeouts.Unexpected).Should().BeTrue();
+        release.Set();
+
+        caught.Should().BeOfType<ThreadInterruptedException>();
+        thread.Join(TestTimeouts.Unexpected).Should().BeTrue("the interrupted wait left nothing behind that blocks a later join");
+        thread.IsAlive.Should().BeFalse();
+    }
+
     [Fact]
     public async Task JoinAsync_Cancelled_CancelsTheWaitNotTheThread()
     {
