@@ -305,9 +305,11 @@ public partial class DaemonThread
     /// <exception cref="ThreadStateException">The Start() this raced with failed, so the thread was never started.</exception>
     /// <remarks>
     /// Not the OS thread's exit, which a raw Thread.Join waits for: the thread's exit path in the runtime lay on every
-    /// start+join's critical path, and measured 3-6 % of a start+join on the reference VM (benchmarks/README.md, issue 11
-    /// "Wave 11"). No spin before the wait: one as short as <see cref="ManualResetEventSlim"/>'s made a lone start+join
-    /// 7 points faster still, but took the CPU that 8 concurrent starters on 2 cores needed (throughput 0.92-0.96x raw).
+    /// start+join's critical path, and not waiting for it made a start+join 4-10 % faster on the reference VM. The price:
+    /// the exiting thread overlaps the next start, which costs 2 starters on 2 cores 1 % unpinned and 10 % under
+    /// SCHED_FIFO (benchmarks/README.md, issue 11 "Wave 11"). No spin before the wait: one as short as
+    /// <see cref="ManualResetEventSlim"/>'s made a lone start+join 5-7 % faster still, but took the CPU that 8 concurrent
+    /// starters on 2 cores needed (throughput 0.92-0.96x raw).
     /// </remarks>
     private bool WaitUntilFinished(Deadline deadline)
     {
