@@ -129,21 +129,24 @@ static int StartJoin(int n, string kind)
     return 0;
 }
 
+// One block of the interleaved modes: N start+joins of one kind in a row, in microseconds per start+join.
+static double BlockMicroseconds(Kind kind, int n)
+{
+    long start = Stopwatch.GetTimestamp();
+    for (int i = 0; i < n; i++)
+    {
+        StartJoinOfKind(kind);
+    }
+
+    return Ms(Stopwatch.GetTimestamp() - start) * 1000.0 / n;
+}
+
 // Sequential start+join on the main thread, raw and DaemonThread in alternating blocks of N in one process (the way a
 // harness outside the repo compares them side by side); prints the median and the mean with a 95% interval of the
 // per-pair ratios, and the ratio of the totals.
 static int StartJoinInterleaved(int rounds, int n)
 {
-    double Block(bool dt)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < n; i++)
-        {
-            StartJoinOnce(dt);
-        }
-
-        return Ms(Stopwatch.GetTimestamp() - start) * 1000.0 / n;
-    }
+    double Block(bool dt) => BlockMicroseconds(dt ? Kind.DaemonThread : Kind.Raw, n);
 
     for (int i = 0; i < 10; i++)
     {
@@ -186,16 +189,7 @@ static int StartJoinInterleaved(int rounds, int n)
 // adds on top of that.
 static int StartJoinWithFloor(int rounds, int n)
 {
-    double Block(Kind kind)
-    {
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < n; i++)
-        {
-            StartJoinOfKind(kind);
-        }
-
-        return Ms(Stopwatch.GetTimestamp() - start) * 1000.0 / n;
-    }
+    double Block(Kind kind) => BlockMicroseconds(kind, n);
 
     Kind[] kinds = [Kind.Raw, Kind.Floor, Kind.DaemonThread];
     for (int i = 0; i < 10; i++)
