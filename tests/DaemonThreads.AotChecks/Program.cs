@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using DaemonThreads;
 
 // Facts the library gets from the runtime without a P/Invoke or reflection under NativeAOT (benchmarks/README.md, "Wave
@@ -9,17 +10,50 @@ using DaemonThreads;
 // failed. .ci/aot-check runs it native and under the JIT, and checks the failing hook's message on standard error.
 // Linux only: the OS's view of a thread is read from /proc/thread-self.
 
-// A listener made before the library is touched: the meter must still reach it.
+if (args is ["no-start"])
+{
+    return NoStart.Run(); // a process that never starts a DaemonThread: its own facts
+}
+
+// A listener made before the library is touched: the meter must still reach it. Under NativeAOT it is created by the
+// end of the first Start, on the starting thread; under the JIT on a background thread once DiagnosticSource is loaded.
+// Its callback starts and joins a DaemonThread, as a listener may: that Start comes back into the meter's creation.
 using var published = new ManualResetEventSlim();
 string? meterVersion = null;
+var meters = new HashSet<Meter>();
+int instruments = 0;
+string? callbackStart = null;
 using var listener = new MeterListener
 {
     InstrumentPublished = (instrument, _) =>
     {
         if (instrument.Meter.Name == "DaemonThreads")
         {
+            if (Interlocked.Increment(ref instruments) == 1)
+            {
+                try
+                {
+                    var inCallback = new DaemonThread(() => { }, name: "started-by-the-listener");
+                    inCallback.Start();
+                    inCallback.Join();
+                    callbackStart = "joined";
+                }
+                catch (Exception e)
+                {
+                    callbackStart = e.GetType().Name + ": " + e.Message;
+                }
+            }
+
+            lock (meters)
+            {
+                meters.Add(instrument.Meter);
+            }
+
             meterVersion = instrument.Meter.Version;
-            published.Set();
+            if (instruments == 6)
+            {
+                published.Set();
+            }
         }
     },
 };
@@ -62,6 +96,11 @@ int exitCode = ExitRegistry.RunMain(() =>
     {
         var thread = new DaemonThread(Worker.Run);
         thread.Start();
+        if (i == 0 && !RuntimeFeature.IsDynamicCodeSupported)
+        {
+            Check(published.IsSet, "NativeAOT: the first Start has published the meter to a listener made first", $"{instruments} instrument(s) when Start returned");
+        }
+
         thread.Join();
         (long osId, string comm) = Worker.Seen[thread];
         Check(thread.NativeThreadId == osId, $"start {i + 1}: the native id is the OS thread id", $"{thread.NativeThreadId} vs {osId}");
@@ -96,6 +135,14 @@ int exitCode = ExitRegistry.RunMain(() =>
     bool meter = published.Wait(TimeSpan.FromSeconds(20));
     string expected = typeof(ExitRegistry).Assembly.GetName().Version?.ToString() ?? "(none)";
     Check(meter && meterVersion == expected, "the meter reaches a listener made first, with the assembly's version", $"published {meter}, version {meterVersion} vs {expected}");
+    Check(callbackStart == "joined", "a listener's callback can start and join a DaemonThread", callbackStart ?? "(not run)");
+    int meterCount;
+    lock (meters)
+    {
+        meterCount = meters.Count;
+    }
+
+    Check(meterCount == 1 && Volatile.Read(ref instruments) == 6, "one meter with its 6 instruments, also when the callback starts a thread", $"{meterCount} meter(s), {instruments} instrument(s)");
 
     return failures == 0 ? 0 : 1;
 
@@ -110,6 +157,55 @@ lock (spans)
 }
 
 return exitCode;
+
+/// <summary>A process that never starts a DaemonThread (argument <c>no-start</c>): under NativeAOT the exit's report creates the meter.</summary>
+internal static class NoStart
+{
+    internal static int Run()
+    {
+        string? created = null;
+        double? duration = null;
+        bool mainReturned = false;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "DaemonThreads")
+                {
+                    created ??= "instruments published " + (Volatile.Read(ref mainReturned) ? "at exit" : "while main ran");
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "daemonthreads.shutdown.duration")
+            {
+                duration = value;
+            }
+        });
+        listener.Start();
+        int failures = 0;
+        void Check(bool ok, string fact, string detail)
+        {
+            Console.Out.Write((ok ? "ok: " : "FAIL: ") + fact + (ok ? "" : " (" + detail + ")") + "\n");
+            failures += ok ? 0 : 1;
+        }
+
+        ExitRegistry.ReportHandler = report =>
+        {
+            // The report is published after the meter recorded it.
+            Check(created == "instruments published at exit", "no Start: the exit created the meter (not before)", created ?? "(never)");
+            Check(duration is double d && d >= 0 && d <= report.Elapsed.TotalSeconds + 1, "no Start: the listener received the shutdown duration", $"{duration} for {report.Elapsed}");
+        };
+        int code = ExitRegistry.RunMain(() =>
+        {
+            Volatile.Write(ref mainReturned, true);
+            return 0;
+        });
+        return failures == 0 && code == 0 ? 0 : 1;
+    }
+}
 
 /// <summary>A thread body that records what the OS says of the thread it runs on.</summary>
 internal static class Worker

@@ -25,8 +25,13 @@ namespace DaemonThreads.Internal;
 /// instruments before the meter exists, so skipping them until then drops nothing anyone could receive.
 /// </para>
 /// <para>
-/// Under NativeAOT there is no assembly loading to observe, and creating the meter costs no JIT, so it is created
-/// on the background thread at once.
+/// Under NativeAOT there is no assembly loading to observe (DiagnosticSource is compiled in) and creating the meter
+/// costs no JIT, but a thread of its own to create it cost a short program 1.5-2 % of its start-up (benchmarks/README.md,
+/// "Wave 12"). So the meter is created on the calling thread, once, at the end of the first <see cref="DaemonThread.Start"/>
+/// (the new thread already runs meanwhile) or, in a process that never starts one, when the exit sequence reports.
+/// A listener started earlier receives the instruments then; the per-thread totals are complete whenever it does.
+/// A listener's <see cref="MeterListener.InstrumentPublished"/> runs on that thread: it may start threads itself (the
+/// creation is claimed once, so a call back in returns at once), and an exception it throws is swallowed there.
 /// </para>
 /// </remarks>
 internal static class DaemonThreadsMetrics
@@ -37,13 +42,13 @@ internal static class DaemonThreadsMetrics
 
     private static readonly object s_true = true;
     private static readonly object s_false = false;
-    private static readonly object s_createLock = new();
     private static long s_startedDaemon;
     private static long s_startedNonDaemon;
     private static long s_exceptions;
     private static Instruments? s_instruments;
     private static Func<bool>? s_stillWanted;
     private static int s_creationStarted;
+    private static int s_creationClaimed;
     private static volatile bool s_listenerCanExist;
     private static volatile bool s_watchingLoads; // the load of DiagnosticSource sets s_listenerCanExist: no scan needed
 
@@ -60,8 +65,7 @@ internal static class DaemonThreadsMetrics
             s_stillWanted = stillWanted;
             if (!RuntimeFeature.IsDynamicCodeSupported)
             {
-                StartCreating(); // NativeAOT: nothing loads, nothing to compile
-                return;
+                return; // NativeAOT: created by the first Start, or by the exit's report (CreateUnderNativeAot)
             }
 
             // Subscribe before looking, so that a load racing the look is seen by one of the two (EnsureCreated is idempotent).
@@ -105,20 +109,40 @@ internal static class DaemonThreadsMetrics
         return false;
     }
 
-    /// <summary>Creates the meter and its instruments, once.</summary>
+    /// <summary>Creates the meter and its instruments, once; a caller that finds the creation claimed returns at once.</summary>
+    /// <remarks>
+    /// Claimed, not locked: a listener's InstrumentPublished runs inside the creation, on this thread, and may start a
+    /// DaemonThread (which comes back here under NativeAOT) or wait for another thread that does; either returns at once
+    /// instead of recursing into a second meter or waiting for the first. The totals the instruments read are kept
+    /// anyway, so a caller that returns before the meter exists loses nothing a listener could have read.
+    /// Never inlined, like <see cref="Record"/>: its caller at exit must not make the runtime load DiagnosticSource.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SuppressMessage("Design", "CA1031", Justification = "The meter only serves listeners: a listener's callback that throws, or a failure to create the meter, must not fail a Start or the exit.")]
     internal static void EnsureCreated()
     {
-        if (Volatile.Read(ref s_instruments) is not null)
+        if (Volatile.Read(ref s_instruments) is not null || Interlocked.Exchange(ref s_creationClaimed, 1) != 0)
         {
             return;
         }
 
-        lock (s_createLock)
+        try
         {
-            if (s_instruments is null)
-            {
-                Volatile.Write(ref s_instruments, new Instruments());
-            }
+            Volatile.Write(ref s_instruments, new Instruments());
+        }
+        catch (Exception)
+        {
+            // No meter (or a part of one, if a listener's callback threw): the library works without one.
+        }
+    }
+
+    /// <summary>Under NativeAOT, creates the meter on the calling thread the first time (DaemonThreadsMetrics' remarks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CreateUnderNativeAot()
+    {
+        if (!RuntimeFeature.IsDynamicCodeSupported && Volatile.Read(ref s_creationClaimed) == 0)
+        {
+            EnsureCreated();
         }
     }
 
@@ -190,6 +214,8 @@ internal static class DaemonThreadsMetrics
         {
             Interlocked.Increment(ref s_startedNonDaemon);
         }
+
+        CreateUnderNativeAot();
     }
 
     /// <summary>Counts an exception handed to <see cref="DaemonThread.ExceptHook"/>.</summary>
@@ -198,6 +224,7 @@ internal static class DaemonThreadsMetrics
     /// <summary>Records the shutdown instruments, if the meter exists and anybody listens.</summary>
     internal static void ShutdownCompleted(ShutdownReport report)
     {
+        CreateUnderNativeAot(); // a process that never started a DaemonThread: a listener made earlier gets the shutdown instruments
         Instruments? instruments = Volatile.Read(ref s_instruments);
         if (instruments is null)
         {
