@@ -15,6 +15,11 @@ if (args is ["no-start"])
     return NoStart.Run(); // a process that never starts a DaemonThread: its own facts
 }
 
+if (args is ["no-start-exit"])
+{
+    return NoStart.RunWithExitInCallback(); // the same, with a listener that calls Exit while the exit creates the meter
+}
+
 // A listener made before the library is touched: the meter must still reach it. Under NativeAOT it is created by the
 // end of the first Start, on the starting thread; under the JIT on a background thread once DiagnosticSource is loaded.
 // Its callback starts and joins a DaemonThread, as a listener may: that Start comes back into the meter's creation.
@@ -159,7 +164,7 @@ lock (spans)
 return exitCode;
 
 /// <summary>A process that never starts a DaemonThread (argument <c>no-start</c>): under NativeAOT the exit's report creates the meter.</summary>
-internal static class NoStart
+internal static partial class NoStart
 {
     internal static int Run()
     {
@@ -204,6 +209,27 @@ internal static class NoStart
             return 0;
         });
         return failures == 0 && code == 0 ? 0 : 1;
+    }
+}
+
+/// <summary>The exit's report creates the meter (NativeAOT) and the listener's callback calls <see cref="ExitRegistry.Exit(int)"/>.</summary>
+internal static partial class NoStart
+{
+    internal static int RunWithExitInCallback()
+    {
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == "DaemonThreads")
+                {
+                    Console.Out.Write("callback: Exit(5)\n");
+                    ExitRegistry.Exit(5);
+                }
+            },
+        };
+        listener.Start();
+        return ExitRegistry.RunMain(() => 7);
     }
 }
 

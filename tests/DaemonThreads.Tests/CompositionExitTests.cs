@@ -19,6 +19,24 @@ public class CompositionExitTests
         result.Elapsed.Should().BeLessThan(Prompt, "the handler used to wait on itself for ever");
     }
 
+    [Theory]
+    [InlineData("idle")]
+    [InlineData("hook")]
+    public async Task MeterListener_CallingExitAndShutdownAndThrowingAtExit_KeepsTheCodeAndDoesNotHang(string sequence)
+    {
+        // The listener's measurement callback runs on the thread running the exit (the shutdown duration). It used to be
+        // classified as an outside caller there: Exit waited for the sequence that was waiting for it, for ever (found
+        // with the NativeAOT build, where the exit also creates the meter there).
+        ScenarioResult result = await ScenarioProcess.RunAsync("meter-callback-exit", sequence);
+
+        result.ExitCode.Should().Be(7, "RunMain's code stands: Exit from a listener at exit is refused as from a hook, and the listener's exception is dropped");
+        string[] expected = sequence == "hook"
+            ? ["atexit", "Exit from the listener: InvalidOperationException", "Shutdown from the listener: RunMain", "RunMain returned 7"]
+            : ["Exit from the listener: InvalidOperationException", "Shutdown from the listener: RunMain", "RunMain returned 7"];
+        result.Stdout.Should().Equal(expected);
+        result.Elapsed.Should().BeLessThan(Prompt, "the callback's Exit used to wait on the sequence for ever");
+    }
+
     [Fact]
     public async Task ReportHandler_CallingShutdown_GetsTheReportBeingPublished()
     {

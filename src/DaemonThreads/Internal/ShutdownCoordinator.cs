@@ -249,6 +249,35 @@ internal sealed partial class ShutdownCoordinator
         }
     }
 
+    /// <summary>Records the shutdown instruments (under NativeAOT, creating the meter first), as user code the sequence runs.</summary>
+    /// <remarks>
+    /// A listener's callbacks (InstrumentPublished, the measurement callback) run here, on the thread running the
+    /// sequence: they are classified as a step, like a hook, so that <see cref="ExitRegistry.Exit(int)"/> from them throws
+    /// and <see cref="Shutdown"/> answers at once instead of waiting for the sequence that is waiting for them (which hung
+    /// the exit); what they throw is dropped, as the runtime's own instruments would leave it to the listener.
+    /// </remarks>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A listener's failing callback must not fail or hang the exit.")]
+    private void RecordMetrics(ShutdownReport report)
+    {
+        ShutdownCoordinator? outer = t_stepOwner;
+        bool outerIsReportHandler = t_stepIsReportHandler;
+        t_stepOwner = this;
+        t_stepIsReportHandler = false;
+        try
+        {
+            DaemonThreadsMetrics.ShutdownCompleted(report);
+        }
+        catch (Exception)
+        {
+            // The listener's: the report, the hooks and the exit code do not depend on it.
+        }
+        finally
+        {
+            t_stepOwner = outer;
+            t_stepIsReportHandler = outerIsReportHandler;
+        }
+    }
+
     /// <summary>
     /// Notes that user code run by the sequence (a hook) joins <paramref name="thread"/>: that thread's own
     /// <see cref="Shutdown"/> call then returns at once instead of waiting for the sequence (issue 9 #4).
@@ -495,7 +524,7 @@ internal sealed partial class ShutdownCoordinator
         {
             if (_isProcessWide)
             {
-                DaemonThreadsMetrics.ShutdownCompleted(idle);
+                RecordMetrics(idle);
             }
 
             _done.Set();
@@ -688,7 +717,7 @@ internal sealed partial class ShutdownCoordinator
 
         if (_isProcessWide)
         {
-            DaemonThreadsMetrics.ShutdownCompleted(report);
+            RecordMetrics(report);
         }
 
         step = DaemonThreadsTracing.StartStep(sequence, "report");

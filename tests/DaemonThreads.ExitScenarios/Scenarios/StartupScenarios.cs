@@ -99,6 +99,70 @@ internal static class StartupScenarios
         });
     }
 
+    // A listener's callbacks run on the thread running the exit when it records the shutdown instruments (and, under
+    // NativeAOT, when it creates the meter there): Exit and Shutdown from them must not wait for the sequence that waits
+    // for them, and what they throw must not end the exit. Argument "idle": nothing to run at exit (the sequence's one
+    // lock section); "hook": an at-exit hook, so the full sequence runs.
+    [Scenario("meter-callback-exit")]
+    public static int MeterCallbackExit(string[] args)
+    {
+        if (args is [.., "hook"])
+        {
+            ExitRegistry.RegisterAtExit(() => Out.Line("atexit"));
+        }
+
+        return ListenAndExitFromTheCallback();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int ListenAndExitFromTheCallback()
+    {
+        using var published = new CountdownEvent(6);
+        int calls = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "DaemonThreads")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                    published.Signal();
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) =>
+        {
+            if (instrument.Name != "daemonthreads.shutdown.duration" || Interlocked.Increment(ref calls) != 1)
+            {
+                return;
+            }
+
+            try
+            {
+                ExitRegistry.Exit(5);
+                Out.Line("Exit from the listener returned");
+            }
+            catch (InvalidOperationException)
+            {
+                Out.Line("Exit from the listener: InvalidOperationException");
+            }
+
+            Out.Line("Shutdown from the listener: " + ExitRegistry.Shutdown().Trigger);
+            throw new InvalidOperationException("the listener fails on purpose");
+        });
+        listener.Start();
+        _ = ExitRegistry.JoinTimeout; // the library creates its meter on a background thread once it initialises
+        if (!published.Wait(TimeSpan.FromSeconds(20)))
+        {
+            Out.Line("the meter was not published within 20 s");
+            return 1;
+        }
+
+        int code = ExitRegistry.RunMain(() => 7);
+        Out.Line("RunMain returned " + code);
+        return code;
+    }
+
     private static bool IsLoaded(string name)
     {
         foreach (System.Reflection.Assembly assembly in AppDomain.CurrentDomain.GetAssemblies())
