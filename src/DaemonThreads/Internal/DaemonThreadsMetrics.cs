@@ -26,8 +26,8 @@ namespace DaemonThreads.Internal;
 /// </para>
 /// <para>
 /// Under NativeAOT there is no assembly loading to observe (DiagnosticSource is compiled in) and creating the meter
-/// costs no JIT, but a thread of its own to create it cost a short program 1.5-2 % of its start-up (benchmarks/README.md,
-/// "Wave 12"). So the meter is created on the calling thread, once, at the end of the first <see cref="DaemonThread.Start"/>
+/// costs no JIT, but a thread of its own to create it cost a short program 0.6 % of its instructions more than creating it
+/// inline, which costs 1.6 % (benchmarks/README.md, "Wave 12"). So the meter is created on the calling thread, once, at the end of the first <see cref="DaemonThread.Start"/>
 /// (the new thread already runs meanwhile) or, in a process that never starts one, when the exit sequence reports.
 /// A listener started earlier receives the instruments then; the per-thread totals are complete whenever it does.
 /// A listener's <see cref="MeterListener.InstrumentPublished"/> runs on that thread: it may start threads itself (the
