@@ -331,6 +331,32 @@ public class DaemonThreadNamingTests
         managedName.Should().Be(name, "Thread.Name inside the body is the DaemonThread's whole name (SPEC 2.3)");
     }
 
+    // A lone surrogate is not text: what the OS shows has U+FFFD in its place (3 bytes), as the rest of .NET writes it.
+    // Built in code: xunit's test-case serialisation would already have replaced it in an InlineData string.
+    [Fact]
+    public void Name_OsVisibleNameWithALoneSurrogate_ShowsTheReplacementCharacter()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the OS name is read from /proc
+        }
+
+        ThreadTestHelpers.WarmUpStarts();
+        foreach ((string name, string expected) in new[]
+        {
+            ("ab" + '\ud800' + "cd", "ab\ufffdcd"),
+            ("abcdefghijklm" + '\udc00', "abcdefghijklm"), // U+FFFD's 3 bytes do not fit in the 2 left
+            ("abcdefghijkl" + '\udc00' + "z", "abcdefghijkl\ufffd"),
+        })
+        {
+            string? osName = null;
+            var thread = new DaemonThread(() => osName = File.ReadAllText("/proc/thread-self/comm").TrimEnd('\n'), name: name, isDaemon: true);
+            thread.Start();
+            thread.Join(TestTimeouts.Unexpected).Should().BeTrue();
+            osName.Should().Be(expected, "the name has {0} UTF-16 units", name.Length);
+        }
+    }
+
     // Bootstrap names the new thread without taking the DaemonThread's lock (issue 11 "Wave 10"), and the Name setter
     // may run on the starter while it does: whichever lands last, the thread must end up with the name set last, in
     // Thread.Name and in what the OS shows. Repeated, because the interleaving differs from start to start; warm, so the

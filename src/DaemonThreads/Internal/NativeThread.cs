@@ -74,11 +74,22 @@ internal static partial class NativeThread
 
         const int MaxBytes = 15;
         byte* buffer = stackalloc byte[MaxBytes + 1];
-        int written;
+        int written = 0;
         fixed (char* chars = name)
         {
-            // Spans made from pointers: a string converted to a span goes through MemoryExtensions (System.Memory, see PlainText).
-            System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, name.Length), new Span<byte>(buffer, MaxBytes), out _, out written, replaceInvalidSequences: true, isFinalBlock: true);
+            // ASCII, as generated names are, by a loop: the transcoder is hot code of its own (IL 1,494 and the helpers it
+            // calls), which the tiered JIT compiles twice once a program has started 30 threads (issue 11, "Wave 13").
+            int asciiEnd = name.Length < MaxBytes ? name.Length : MaxBytes;
+            while (written < asciiEnd && chars[written] < 0x80)
+            {
+                buffer[written] = (byte)chars[written];
+                written++;
+            }
+
+            if (written < asciiEnd)
+            {
+                written = Utf8Prefix(chars, name.Length, buffer, MaxBytes); // a non-ASCII character within the 15 bytes
+            }
         }
 
         buffer[written] = 0;
@@ -94,6 +105,15 @@ internal static partial class NativeThread
         {
             return false;
         }
+    }
+
+    // As many whole characters of the name as fit in `capacity` bytes of UTF-8; a lone surrogate becomes U+FFFD.
+    // Spans made from pointers: a string converted to a span goes through MemoryExtensions (System.Memory, see PlainText).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe int Utf8Prefix(char* chars, int length, byte* buffer, int capacity)
+    {
+        System.Text.Unicode.Utf8.FromUtf16(new ReadOnlySpan<char>(chars, length), new Span<byte>(buffer, capacity), out _, out int written, replaceInvalidSequences: true, isFinalBlock: true);
+        return written;
     }
 
     /// <summary>Gets the OS thread id of the process's main thread when it can be known from another thread.</summary>
