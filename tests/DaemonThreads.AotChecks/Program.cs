@@ -20,6 +20,11 @@ if (args is ["no-start-exit"])
     return NoStart.RunWithExitInCallback(); // the same, with a listener that calls Exit while the exit creates the meter
 }
 
+if (args is ["no-start-block"])
+{
+    return NoStart.RunWithBlockingCallback(); // the same, with a callback that never returns: JoinTimeout bounds it
+}
+
 // A listener made before the library is touched: the meter must still reach it. Under NativeAOT it is created by the
 // end of the first Start, on the starting thread; under the JIT on a background thread once DiagnosticSource is loaded.
 // Its callback starts and joins a DaemonThread, as a listener may: that Start comes back into the meter's creation.
@@ -229,6 +234,28 @@ internal static partial class NoStart
             },
         };
         listener.Start();
+        return ExitRegistry.RunMain(() => 7);
+    }
+}
+
+/// <summary>The exit's report creates the meter (NativeAOT) and the listener's callback never returns.</summary>
+internal static partial class NoStart
+{
+    internal static int RunWithBlockingCallback()
+    {
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == "DaemonThreads")
+                {
+                    Console.Out.Write("callback: stuck\n");
+                    new ManualResetEventSlim().Wait(); // deliberately infinite: the exit's bound must end it
+                }
+            },
+        };
+        listener.Start();
+        ExitRegistry.JoinTimeout = TimeSpan.FromMilliseconds(300);
         return ExitRegistry.RunMain(() => 7);
     }
 }

@@ -37,6 +37,39 @@ public class CompositionExitTests
         result.Elapsed.Should().BeLessThan(Prompt, "the callback's Exit used to wait on the sequence for ever");
     }
 
+    [Theory]
+    [InlineData("idle")]
+    [InlineData("hook")]
+    public async Task MeterListener_BlockingAtExit_IsAbandonedAtTheFiniteJoinTimeout(string sequence)
+    {
+        // The listener's callback is user code the exit runs, like a hook: JoinTimeout bounds it. It used to run inline on
+        // the thread running the sequence, which then waited for ever whatever the bound.
+        ScenarioResult result = await ScenarioProcess.RunAsync("meter-callback-exit", sequence, "block", "300");
+
+        result.ExitCode.Should().Be(7, "RunMain's code stands");
+        string[] expected = sequence == "hook" ? ["atexit", "stuck", "RunMain returned 7"] : ["stuck", "RunMain returned 7"];
+        result.Stdout.Should().Equal(expected);
+        result.Stderr.Should().Contain("DaemonThreads: a MeterListener callback at exit did not return within its bound and was abandoned");
+        result.Elapsed.Should().BeLessThan(Prompt, "JoinTimeout (0.3 s) bounds the callback");
+    }
+
+    [Fact]
+    public async Task MeterListener_BlockingAtExit_IsAbandonedByASecondSignal()
+    {
+        // JoinTimeout infinite: the second signal is the way out of every step, this one too (it used to be ignored: the
+        // sequence's thread itself was stuck in the callback, so no wait was there to end).
+        using ScenarioProcess process = ScenarioProcess.Start("meter-callback-exit", "hook", "block");
+        await process.WaitForLineAsync("stuck");
+
+        // Two signals sent back to back can merge into one, so the second is repeated until the process ends.
+        process.Signal(15);
+        ScenarioResult result = await process.SignalUntilExitAsync(15, TestTimeouts.Unexpected);
+
+        result.ExitCode.Should().Be(143, "a second signal abandons and forces 128 + n");
+        result.Stderr.Should().Contain("DaemonThreads: a MeterListener callback at exit did not return within its bound and was abandoned");
+        result.Elapsed.Should().BeLessThan(Prompt);
+    }
+
     [Fact]
     public async Task ReportHandler_CallingShutdown_GetsTheReportBeingPublished()
     {

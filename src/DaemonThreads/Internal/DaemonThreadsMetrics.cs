@@ -221,6 +221,25 @@ internal static class DaemonThreadsMetrics
     /// <summary>Counts an exception handed to <see cref="DaemonThread.ExceptHook"/>.</summary>
     internal static void ExceptionRouted() => Interlocked.Increment(ref s_exceptions);
 
+    /// <summary>
+    /// Tells whether <see cref="ShutdownCompleted"/> can call a listener's code: a shutdown instrument has a listener, or
+    /// (NativeAOT, no thread started) it creates the meter, whose InstrumentPublished callbacks then run.
+    /// </summary>
+    internal static bool ShutdownCallbacksCanRun()
+    {
+        if (!RuntimeFeature.IsDynamicCodeSupported && Volatile.Read(ref s_creationClaimed) == 0)
+        {
+            return true;
+        }
+
+        return Volatile.Read(ref s_instruments) is { } instruments && AnyShutdownInstrumentEnabled(instruments);
+    }
+
+    // Apart, never inlined, like Record: naming the instruments' types loads DiagnosticSource when the method is prepared.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool AnyShutdownInstrumentEnabled(Instruments instruments)
+        => instruments.ShutdownDuration.Enabled || instruments.Abandoned.Enabled || instruments.TimedOut.Enabled;
+
     /// <summary>Records the shutdown instruments, if the meter exists and anybody listens.</summary>
     internal static void ShutdownCompleted(ShutdownReport report)
     {

@@ -112,7 +112,11 @@ internal sealed partial class ShutdownCoordinator
         Action<ShutdownReport>? sink = ReportSink;
         if (sink is not null)
         {
-            RunUserSteps([new UserStep("report handler", () => sink(report))], deadline, isReportHandler: true);
+            if (!RunUserSteps([new UserStep("report handler", () => sink(report))], deadline, isReportHandler: true) && _isProcessWide)
+            {
+                StandardError.Write("DaemonThreads: the shutdown report handler did not return within its bound and was abandoned" + Environment.NewLine);
+            }
+
             return;
         }
 

@@ -114,14 +114,16 @@ internal sealed partial class ShutdownCoordinator
     }
 
     /// <summary>
-    /// Runs user code (hooks, callbacks, the report handler) in order on a step thread, while this thread waits for it
-    /// through the one primitive: a deadline or a second signal abandons the step that runs, and skips the rest.
+    /// Runs user code (hooks, callbacks, the report handler, a metrics listener) in order on a step thread, while this
+    /// thread waits for it through the one primitive: a deadline or a second signal abandons the step that runs, and
+    /// skips the rest.
     /// </summary>
-    private void RunUserSteps(List<UserStep> steps, Deadline deadline, bool isReportHandler = false)
+    /// <returns><see langword="true"/> when every step ran to its end; <see langword="false"/> when they were abandoned.</returns>
+    private bool RunUserSteps(List<UserStep> steps, Deadline deadline, bool isReportHandler = false)
     {
         if (steps.Count == 0)
         {
-            return;
+            return true;
         }
 
         var batch = new StepBatch(this, steps, isReportHandler, _runnerIdentity ?? DaemonThread.Main);
@@ -145,7 +147,7 @@ internal sealed partial class ShutdownCoordinator
 
         if (WaitForExit(() => batch.Finished, deadline, WaitKind.UserCode, stopsAtStart))
         {
-            return;
+            return true;
         }
 
         lock (_lock)
@@ -157,10 +159,7 @@ internal sealed partial class ShutdownCoordinator
             }
         }
 
-        if (isReportHandler && _isProcessWide)
-        {
-            StandardError.Write("DaemonThreads: the shutdown report handler did not return within its bound and was abandoned" + Environment.NewLine);
-        }
+        return false;
     }
 
     /// <summary>One piece of user code the sequence runs, with the name the report gives it.</summary>

@@ -251,18 +251,55 @@ internal sealed partial class ShutdownCoordinator
 
     /// <summary>Records the shutdown instruments (under NativeAOT, creating the meter first), as user code the sequence runs.</summary>
     /// <remarks>
-    /// A listener's callbacks (InstrumentPublished, the measurement callback) run here, on the thread running the
-    /// sequence: they are classified as a step, like a hook, so that <see cref="ExitRegistry.Exit(int)"/> from them throws
-    /// and <see cref="Shutdown"/> answers at once instead of waiting for the sequence that is waiting for them (which hung
-    /// the exit); what they throw is dropped, as the runtime's own instruments would leave it to the listener.
+    /// A listener's callbacks (InstrumentPublished, the measurement callback) are user code: when one can run here, the
+    /// recording is a step of its own on a step thread, bounded like a hook by <paramref name="joinTimeout"/> (when finite)
+    /// and ended by a second signal, so a callback that never returns cannot hold the exit; one abandoned is named on
+    /// stderr. Either way the callbacks are classified as a step, so that <see cref="ExitRegistry.Exit(int)"/> from them
+    /// throws and <see cref="Shutdown"/> answers at once instead of waiting for the sequence that is waiting for them
+    /// (which hung the exit); what they throw is dropped, as the runtime's own instruments would leave it to the listener.
+    /// With nobody listening (the common case) nothing can run and no thread is started: the recording stays inline.
     /// </remarks>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A listener's failing callback must not fail or hang the exit.")]
-    private void RecordMetrics(ShutdownReport report)
+    private void RecordMetrics(ShutdownReport report, TimeSpan joinTimeout)
     {
-        ShutdownCoordinator? outer = t_stepOwner;
-        bool outerIsReportHandler = t_stepIsReportHandler;
-        t_stepOwner = this;
-        t_stepIsReportHandler = false;
+        if (!DaemonThreadsMetrics.ShutdownCallbacksCanRun())
+        {
+            // Nothing to call; inline, still as a step, for a listener that subscribes at this very moment.
+            ShutdownCoordinator? outer = t_stepOwner;
+            bool outerIsReportHandler = t_stepIsReportHandler;
+            t_stepOwner = this;
+            t_stepIsReportHandler = false;
+            try
+            {
+                RecordQuietly(report);
+            }
+            finally
+            {
+                t_stepOwner = outer;
+                t_stepIsReportHandler = outerIsReportHandler;
+            }
+
+            return;
+        }
+
+        RecordMetricsAsStep(report, joinTimeout);
+    }
+
+    // Apart, never inlined: its closure would be allocated where RecordMetrics begins, and its List<UserStep> makes the
+    // runtime load the System.Collections facade when it prepares the method; a short program's exit needs neither.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void RecordMetricsAsStep(ShutdownReport report, TimeSpan joinTimeout)
+    {
+        if (!RunUserSteps([new UserStep(ListenerStepName, () => RecordQuietly(report))], Deadline.After(joinTimeout)))
+        {
+            StandardError.Write("DaemonThreads: a MeterListener callback at exit did not return within its bound and was abandoned" + Environment.NewLine);
+        }
+    }
+
+    private const string ListenerStepName = "MeterListener callback";
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A listener's failing callback must not fail or hang the exit.")]
+    private static void RecordQuietly(ShutdownReport report)
+    {
         try
         {
             DaemonThreadsMetrics.ShutdownCompleted(report);
@@ -270,11 +307,6 @@ internal sealed partial class ShutdownCoordinator
         catch (Exception)
         {
             // The listener's: the report, the hooks and the exit code do not depend on it.
-        }
-        finally
-        {
-            t_stepOwner = outer;
-            t_stepIsReportHandler = outerIsReportHandler;
         }
     }
 
@@ -494,8 +526,10 @@ internal sealed partial class ShutdownCoordinator
         bool traced = _emitTraces && DaemonThreadsTracing.Listening();
         bool run;
         ShutdownReport? idle = null;
+        TimeSpan idleJoinTimeout;
         lock (_lock)
         {
+            idleJoinTimeout = _joinTimeout;
             run = _phase == Phase.Idle;
             if (run)
             {
@@ -524,7 +558,7 @@ internal sealed partial class ShutdownCoordinator
         {
             if (_isProcessWide)
             {
-                RecordMetrics(idle);
+                RecordMetrics(idle, idleJoinTimeout);
             }
 
             _done.Set();
@@ -717,7 +751,7 @@ internal sealed partial class ShutdownCoordinator
 
         if (_isProcessWide)
         {
-            RecordMetrics(report);
+            RecordMetrics(report, joinTimeout);
         }
 
         step = DaemonThreadsTracing.StartStep(sequence, "report");

@@ -102,20 +102,26 @@ internal static class StartupScenarios
     // A listener's callbacks run on the thread running the exit when it records the shutdown instruments (and, under
     // NativeAOT, when it creates the meter there): Exit and Shutdown from them must not wait for the sequence that waits
     // for them, and what they throw must not end the exit. Argument "idle": nothing to run at exit (the sequence's one
-    // lock section); "hook": an at-exit hook, so the full sequence runs.
+    // lock section); "hook": an at-exit hook, so the full sequence runs. A second argument "block" makes the callback print
+    // "stuck" and never return instead; a third sets JoinTimeout in milliseconds.
     [Scenario("meter-callback-exit")]
     public static int MeterCallbackExit(string[] args)
     {
-        if (args is [.., "hook"])
+        if (args.Length > 0 && args[0] == "hook")
         {
             ExitRegistry.RegisterAtExit(() => Out.Line("atexit"));
         }
 
-        return ListenAndExitFromTheCallback();
+        if (args.Length > 2)
+        {
+            ExitRegistry.JoinTimeout = TimeSpan.FromMilliseconds(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return ListenAndExitFromTheCallback(block: args.Length > 1 && args[1] == "block");
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static int ListenAndExitFromTheCallback()
+    private static int ListenAndExitFromTheCallback(bool block)
     {
         using var published = new CountdownEvent(6);
         int calls = 0;
@@ -135,6 +141,12 @@ internal static class StartupScenarios
             if (instrument.Name != "daemonthreads.shutdown.duration" || Interlocked.Increment(ref calls) != 1)
             {
                 return;
+            }
+
+            if (block)
+            {
+                Out.Line("stuck");
+                new ManualResetEventSlim().Wait(); // deliberately infinite: the exit must not wait for it without a bound
             }
 
             try
