@@ -257,31 +257,16 @@ internal sealed partial class ShutdownCoordinator
     /// stderr. Either way the callbacks are classified as a step, so that <see cref="ExitRegistry.Exit(int)"/> from them
     /// throws and <see cref="Shutdown"/> answers at once instead of waiting for the sequence that is waiting for them
     /// (which hung the exit); what they throw is dropped, as the runtime's own instruments would leave it to the listener.
-    /// With nobody listening (the common case) nothing can run and no thread is started: the recording stays inline.
+    /// With nobody listening (the common case) nothing is recorded and no thread is started. A listener that enables an
+    /// instrument after that check (its meter created on the background thread at this moment, say) misses this one
+    /// recording, as if it had subscribed a moment later: recording anyway would run its callback inline, unbounded.
     /// </remarks>
     private void RecordMetrics(ShutdownReport report, TimeSpan joinTimeout)
     {
-        if (!DaemonThreadsMetrics.ShutdownCallbacksCanRun())
+        if (DaemonThreadsMetrics.ShutdownCallbacksCanRun())
         {
-            // Nothing to call; inline, still as a step, for a listener that subscribes at this very moment.
-            ShutdownCoordinator? outer = t_stepOwner;
-            bool outerIsReportHandler = t_stepIsReportHandler;
-            t_stepOwner = this;
-            t_stepIsReportHandler = false;
-            try
-            {
-                RecordQuietly(report);
-            }
-            finally
-            {
-                t_stepOwner = outer;
-                t_stepIsReportHandler = outerIsReportHandler;
-            }
-
-            return;
+            RecordMetricsAsStep(report, joinTimeout);
         }
-
-        RecordMetricsAsStep(report, joinTimeout);
     }
 
     // Apart, never inlined: its closure would be allocated where RecordMetrics begins, and its List<UserStep> makes the
