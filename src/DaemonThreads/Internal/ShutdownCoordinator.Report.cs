@@ -112,11 +112,7 @@ internal sealed partial class ShutdownCoordinator
         Action<ShutdownReport>? sink = ReportSink;
         if (sink is not null)
         {
-            if (!RunUserSteps([new UserStep("report handler", () => sink(report))], deadline, isReportHandler: true) && _isProcessWide)
-            {
-                StandardError.Write("DaemonThreads: the shutdown report handler did not return within its bound and was abandoned" + Environment.NewLine);
-            }
-
+            PublishToHandler(sink, report, deadline);
             return;
         }
 
@@ -129,6 +125,18 @@ internal sealed partial class ShutdownCoordinator
         if (text.Length > 0)
         {
             StandardError.Write(text);
+        }
+    }
+
+    // Apart, never inlined: the closure over the handler and the report would be allocated where Publish begins, with no
+    // handler set as well, and its List<UserStep> makes the runtime load the System.Collections facade when it prepares
+    // the method.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void PublishToHandler(Action<ShutdownReport> sink, ShutdownReport report, Deadline deadline)
+    {
+        if (!RunUserSteps([new UserStep("report handler", () => sink(report))], deadline, isReportHandler: true) && _isProcessWide)
+        {
+            StandardError.Write("DaemonThreads: the shutdown report handler did not return within its bound and was abandoned" + Environment.NewLine);
         }
     }
 
