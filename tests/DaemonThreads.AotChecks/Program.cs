@@ -17,12 +17,14 @@ if (args is ["no-start"])
 
 if (args is ["no-start-exit"])
 {
-    return NoStart.RunWithExitInCallback(); // the same, with a listener that calls Exit while the exit creates the meter
+    // The same, with a listener that calls Exit while the exit creates the meter.
+    return NoStart.RunWithCallback("Exit(5)", () => ExitRegistry.Exit(5));
 }
 
 if (args is ["no-start-block"])
 {
-    return NoStart.RunWithBlockingCallback(); // the same, with a callback that never returns: JoinTimeout bounds it
+    // The same, with a callback that never returns (deliberately infinite): JoinTimeout bounds it.
+    return NoStart.RunWithCallback("stuck", () => new ManualResetEventSlim().Wait(), TimeSpan.FromMilliseconds(300));
 }
 
 // A listener made before the library is touched: the meter must still reach it. Under NativeAOT it is created by the
@@ -217,10 +219,13 @@ internal static partial class NoStart
     }
 }
 
-/// <summary>The exit's report creates the meter (NativeAOT) and the listener's callback calls <see cref="ExitRegistry.Exit(int)"/>.</summary>
+/// <summary>
+/// The exit's report creates the meter (NativeAOT) and the listener's callback misbehaves there: <paramref name="misbehave"/>
+/// calls <see cref="ExitRegistry.Exit(int)"/> or never returns; <paramref name="joinTimeout"/>, when given, bounds the exit.
+/// </summary>
 internal static partial class NoStart
 {
-    internal static int RunWithExitInCallback()
+    internal static int RunWithCallback(string says, Action misbehave, TimeSpan? joinTimeout = null)
     {
         using var listener = new MeterListener
         {
@@ -228,34 +233,17 @@ internal static partial class NoStart
             {
                 if (instrument.Meter.Name == "DaemonThreads")
                 {
-                    Console.Out.Write("callback: Exit(5)\n");
-                    ExitRegistry.Exit(5);
+                    Console.Out.Write("callback: " + says + "\n");
+                    misbehave();
                 }
             },
         };
         listener.Start();
-        return ExitRegistry.RunMain(() => 7);
-    }
-}
+        if (joinTimeout is TimeSpan timeout)
+        {
+            ExitRegistry.JoinTimeout = timeout;
+        }
 
-/// <summary>The exit's report creates the meter (NativeAOT) and the listener's callback never returns.</summary>
-internal static partial class NoStart
-{
-    internal static int RunWithBlockingCallback()
-    {
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, _) =>
-            {
-                if (instrument.Meter.Name == "DaemonThreads")
-                {
-                    Console.Out.Write("callback: stuck\n");
-                    new ManualResetEventSlim().Wait(); // deliberately infinite: the exit's bound must end it
-                }
-            },
-        };
-        listener.Start();
-        ExitRegistry.JoinTimeout = TimeSpan.FromMilliseconds(300);
         return ExitRegistry.RunMain(() => 7);
     }
 }
