@@ -219,12 +219,14 @@ internal static partial class NoStart
     }
 }
 
-/// <summary>
-/// The exit's report creates the meter (NativeAOT) and the listener's callback misbehaves there: <paramref name="misbehave"/>
-/// calls <see cref="ExitRegistry.Exit(int)"/> or never returns; <paramref name="joinTimeout"/>, when given, bounds the exit.
-/// </summary>
+/// <summary>The exit's report creates the meter (NativeAOT) and the listener's callback misbehaves there.</summary>
 internal static partial class NoStart
 {
+    /// <summary>
+    /// Runs a program whose listener prints <c>callback: </c><paramref name="says"/> and calls <paramref name="misbehave"/>
+    /// (<see cref="ExitRegistry.Exit(int)"/>, or a wait that never returns) when the exit creates the meter;
+    /// <paramref name="joinTimeout"/>, when given, bounds the exit.
+    /// </summary>
     internal static int RunWithCallback(string says, Action misbehave, TimeSpan? joinTimeout = null)
     {
         using var listener = new MeterListener

@@ -254,7 +254,7 @@ internal sealed partial class ShutdownCoordinator
     /// A listener's callbacks (InstrumentPublished, the measurement callback) are user code: when one can run here, the
     /// recording is a step of its own on a step thread, bounded like a hook by <paramref name="joinTimeout"/> (when finite)
     /// and ended by a second signal, so a callback that never returns cannot hold the exit; one abandoned is named on
-    /// stderr. Either way the callbacks are classified as a step, so that <see cref="ExitRegistry.Exit(int)"/> from them
+    /// stderr. The callbacks are classified as a step, so that <see cref="ExitRegistry.Exit(int)"/> from them
     /// throws and <see cref="Shutdown"/> answers at once instead of waiting for the sequence that is waiting for them
     /// (which hung the exit); what they throw is dropped, as the runtime's own instruments would leave it to the listener.
     /// With nobody listening (the common case) nothing is recorded and no thread is started. A listener that enables an
