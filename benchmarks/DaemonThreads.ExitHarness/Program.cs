@@ -388,12 +388,10 @@ static void NonDaemonExit(int k, int sleepMs, string kind)
         }
     }
 
-    // Compared once: a string comparison in the loop is hot code of its own, which tier-up compiled only for the kinds
-    // whose name matched ("dt", "floor"; String.Equals into SpanHelpers.SequenceEqual, IL 591, twice).
-    int which = kind switch { "dt" => 1, "floor" => 2, "named" => 3, _ => 0 };
+    bool dt = kind == "dt"; // compared once, as in StartBlocked
     for (int i = 0; i < k; i++)
     {
-        if (which == 1)
+        if (dt)
         {
             new DaemonThread(Body, isDaemon: false).Start();
         }
@@ -403,7 +401,7 @@ static void NonDaemonExit(int k, int sleepMs, string kind)
         }
     }
 
-    if (kind == "dt" && Environment.GetEnvironmentVariable("HARNESS_SEQUENCE_TIME") == "1")
+    if (dt && Environment.GetEnvironmentVariable("HARNESS_SEQUENCE_TIME") == "1")
     {
         // Diagnosis only: how long the library's exit sequence itself took (it prints nothing here either way).
         long exitStart = 0;

@@ -99,9 +99,9 @@ internal static class StartupScenarios
         });
     }
 
-    // A listener's callbacks run on the thread running the exit when it records the shutdown instruments (and, under
-    // NativeAOT, when it creates the meter there): Exit and Shutdown from them must not wait for the sequence that waits
-    // for them, and what they throw must not end the exit. Argument "idle": nothing to run at exit (the sequence's one
+    // A listener's callbacks run as a step of the exit when it records the shutdown instruments (and, under NativeAOT,
+    // when it creates the meter there): Exit and Shutdown from them must not wait for the sequence that waits for them,
+    // what they throw must not end the exit, and one that never returns is bounded like a hook. Argument "idle": nothing to run at exit (the sequence's one
     // lock section); "hook": an at-exit hook, so the full sequence runs. A second argument "block" makes the callback print
     // "stuck" and never return instead; a third sets JoinTimeout in milliseconds.
     [Scenario("meter-callback-exit")]
